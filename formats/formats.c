@@ -1,0 +1,22 @@
+/*
+ * The reader and writer tables.  Probe order matters only for ties.
+ */
+#include "config.h"
+
+#include <stddef.h>
+
+#include "formats.h"
+
+const struct source_ops *const sources[] = {
+	&maildir_source,
+	&mbox_source,
+	&eml_source,
+	NULL
+};
+
+const struct sink_ops *const sinks[] = {
+	&mbox_sink,
+	&eml_sink,
+	&maildir_sink,
+	NULL
+};

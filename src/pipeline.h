@@ -1,0 +1,77 @@
+/*
+ * The one copy loop.  It knows no format: it pulls messages from a source
+ * and pushes them into a sink, hashing the raw bytes on the way, with
+ * checkpoints (the index's commit points) every N messages, M bytes or T
+ * seconds, and stops cleanly on Ctrl-C after the current message.
+ *
+ * For each message: source_next(); read the first bytes (up to the end of
+ * the header block, at most PIPE_HEAD_MAX) and parse them into a
+ * struct msg_head; sink_begin(); sink_write() of every byte, in chunks of
+ * at most PIPE_CHUNK; sink_end(sha256) or, when the source fails mid-way,
+ * sink_abort().
+ */
+#ifndef MAILSAVE_PIPELINE_H
+#define MAILSAVE_PIPELINE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "buf.h"
+#include "err.h"
+#include "sink.h"
+#include "source.h"
+
+#define PIPE_CHUNK	(64 * 1024)
+#define PIPE_HEAD_MAX	(256 * 1024)
+
+struct pipeline_stats {
+	uint64_t messages;	/* written */
+	uint64_t bytes;		/* raw bytes written */
+	uint64_t skipped;	/* messages that could not be read or written */
+	uint64_t failed_folders;
+	uint64_t checkpoints;
+	int interrupted;	/* stopped by SIGINT/SIGTERM */
+};
+
+/*
+ * Hooks for the index (issue 4) and reporting.  Any may be NULL.
+ *   committed()  called after a sink checkpoint succeeded, with the
+ *                messages ended since the previous one now durable;
+ *                only for sinks that have a checkpoint op: for the
+ *                others (archives) the caller commits after a
+ *                successful sink_close();
+ *   recorded()   called after sink_end() with the message and where it
+ *                went (not yet durable);
+ *   problem()    called for each skipped message or failed folder with
+ *                the status and the error text (source or sink).
+ * A hook returning non-zero stops the run with MS_FATAL.
+ */
+struct pipeline_hooks {
+	void *arg;
+	int (*recorded)(void *arg, const struct msg *m,
+	    const unsigned char sha256[32], const struct sink_ref *ref);
+	int (*committed)(void *arg);
+	void (*problem)(void *arg, int status, const char *what,
+	    const char *text);
+	void (*progress)(void *arg, const struct pipeline_stats *st,
+	    int64_t total_bytes);
+};
+
+struct pipeline {
+	struct source *src;	/* borrowed */
+	struct sink *snk;	/* borrowed */
+	const struct opts *opts;	/* borrowed */
+	struct pipeline_hooks hooks;
+	struct pipeline_stats stats;
+	struct err err;		/* why run() stopped, when not MS_OK */
+};
+
+/*
+ * Run the loop to the end of the source.  Returns MS_OK (everything done,
+ * maybe with skipped messages counted in stats), MS_FATAL (err says why;
+ * everything committed so far is durable) or MS_EOF when interrupted
+ * (stats.interrupted set, everything so far committed).
+ */
+int pipeline_run(struct pipeline *p);
+
+#endif

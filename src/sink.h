@@ -1,0 +1,95 @@
+/*
+ * Writers ("sinks"): one file per format in formats/, behind this vtable.
+ *
+ * Protocol: open(); for each message begin(), write()..., then end() or
+ * abort(); checkpoint() between messages; close() once.  sink.c wraps each
+ * call, checks the order (a write before begin fails) and latches MS_FATAL
+ * into a dead state, like libarchive's archive_write_data().
+ *
+ *   begin(m)     m->head is set; m->size >= 0 when the sink's flags have
+ *                SINK_NEEDS_SIZE (the pipeline spools otherwise).
+ *   write(b, n)  raw message bytes, exactly as the source gave them; the
+ *                sink does its own quoting (mbox) or none.
+ *   end(sha)     the message is complete; sha is SHA-256 of the raw
+ *                bytes.  The sink fills `ref` with where it went.  The
+ *                message need not be durable until checkpoint()/close().
+ *   abort()      drop whatever the current message wrote.
+ *   checkpoint() make every ended message durable (fsync files and
+ *                directories).  The index commits only after this returns
+ *                MS_OK: the index never runs ahead of the bytes.
+ *   close()      finish and make durable; MS_OK only when everything
+ *                ended is durable.  Called also after a fatal error, to
+ *                keep what was already committed readable.
+ *
+ * Statuses: MS_OK; MS_SKIP (this message cannot be written, say why and go
+ * on: the sink is back between messages); MS_FATAL (DEST is unusable: disk
+ * full, permission, I/O error; err names the file).
+ *
+ * Ownership: `data` is owned by the format and freed by close(); `ref` is
+ * owned by the sink handle and valid until the next begin().
+ */
+#ifndef MAILSAVE_SINK_H
+#define MAILSAVE_SINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+#include "msg.h"
+#include "opts.h"
+
+#define SINK_NEEDS_SIZE	0x1	/* begin() needs m->size >= 0 (tar) */
+
+struct sink;
+
+struct sink_ops {
+	const char *name;	/* "mbox", "eml", "maildir", "archive" */
+	unsigned flags;		/* SINK_* */
+	int (*open)(struct sink *, const char *dest, const struct opts *);
+	int (*begin)(struct sink *, const struct msg *m);
+	int (*write)(struct sink *, const void *buf, size_t len);
+	int (*end)(struct sink *, const unsigned char sha256[32]);
+	void (*abort)(struct sink *);
+	int (*checkpoint)(struct sink *);	/* may be NULL: durable at close */
+	int (*close)(struct sink *);
+};
+
+/* Where the last ended message went (for the index and the manifest). */
+struct sink_ref {
+	struct buf file;	/* path relative to DEST, or archive entry */
+	int64_t offset;		/* byte offset in file (mbox), else 0 */
+	int64_t length;		/* bytes written for the message */
+};
+
+enum sink_state { SINK_NEW, SINK_OPEN, SINK_IN_MSG, SINK_CLOSED, SINK_DEAD };
+
+struct sink {
+	const struct sink_ops *ops;
+	void *data;		/* owned by the format */
+	const struct opts *opts;	/* borrowed */
+	struct err err;
+	enum sink_state state;
+	struct sink_ref ref;
+	char *dest;		/* owned: DEST as given */
+};
+
+/*
+ * Pick the writer for FORMAT ("mbox", "eml", "maildir") and DEST: a DEST
+ * ending in an archive suffix (.zip .tar .tar.gz .tgz .tar.zst .tar.xz)
+ * selects the archive writer with FORMAT as its layout.  Returns MS_OK or
+ * MS_FATAL (unknown format: the text in err).
+ */
+int sink_open(struct sink *snk, const char *format, const char *dest,
+    const struct opts *o);
+int sink_begin(struct sink *snk, const struct msg *m);
+int sink_write(struct sink *snk, const void *buf, size_t len);
+int sink_end(struct sink *snk, const unsigned char sha256[32]);
+void sink_abort(struct sink *snk);
+int sink_checkpoint(struct sink *snk);
+int sink_close(struct sink *snk);
+
+/* Whether DEST names an archive (by its suffix). */
+int sink_is_archive(const char *dest);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * Reader dispatch: pick a format by explicit prefix or by probing, then
+ * forward calls to the format's ops.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "formats.h"
+#include "source.h"
+#include "xalloc.h"
+
+int
+source_open(struct source *src, const char *spec, const struct opts *o)
+{
+	const struct source_ops *best = NULL;
+	const char *path = spec;
+	struct stat st;
+	int best_bid = 0;
+
+	memset(src, 0, sizeof(*src));
+	err_clear(&src->err);
+	src->opts = o;
+
+	for (size_t i = 0; sources[i] != NULL; i++) {
+		const char *pre = sources[i]->prefix;
+		char name[32];
+		size_t n;
+
+		if (pre == NULL) {
+			n = strlen(sources[i]->name);
+			if (n + 2 > sizeof(name))
+				continue;
+			memcpy(name, sources[i]->name, n);
+			name[n] = ':';
+			name[n + 1] = '\0';
+			pre = name;
+		}
+		n = strlen(pre);
+		if (strncmp(spec, pre, n) == 0) {
+			best = sources[i];
+			path = spec + n;
+			break;
+		}
+	}
+	if (*path == '\0')
+		return err_set(&src->err, MS_FATAL, 0, "empty source path");
+	if (strstr(path, "://") != NULL && best == NULL)
+		return err_set(&src->err, MS_FATAL, 0,
+		    "%s: live accounts (IMAP, POP3) are not supported by "
+		    "this build yet", path);
+	if (stat(path, &st) != 0)
+		return err_set(&src->err, MS_FATAL, errno, "%s", path);
+	if (access(path, R_OK) != 0)
+		return err_set(&src->err, MS_FATAL, errno, "%s", path);
+	if (best == NULL) {
+		for (size_t i = 0; sources[i] != NULL; i++) {
+			int bid = sources[i]->probe ? sources[i]->probe(path) : 0;
+
+			if (bid > best_bid) {
+				best_bid = bid;
+				best = sources[i];
+			}
+		}
+		if (best == NULL)
+			return err_set(&src->err, MS_FATAL, 0,
+			    "%s: not a mailbox mailsave can read (expected an "
+			    "mbox file, an Apple Mail export, a Maildir or a "
+			    "folder of .eml files)", path);
+	}
+	src->ops = best;
+	src->path = xstrdup(path);
+	if (best->open == NULL)
+		return err_set(&src->err, MS_FATAL, 0, "%s: no reader", path);
+	return best->open(src, src->path, o);
+}
+
+int
+source_next(struct source *src, struct msg *m)
+{
+	msg_init(m);
+	err_clear(&src->err);
+	return src->ops->next(src, m);
+}
+
+int
+source_read(struct source *src, void *buf, size_t len, size_t *got)
+{
+	*got = 0;
+	return src->ops->read(src, buf, len, got);
+}
+
+void
+source_close(struct source *src)
+{
+	if (src->ops != NULL && src->ops->close != NULL && src->data != NULL)
+		src->ops->close(src);
+	src->data = NULL;
+	free(src->path);
+	src->path = NULL;
+}

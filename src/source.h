@@ -1,0 +1,87 @@
+/*
+ * Readers ("sources"): one file per format in formats/, behind this vtable.
+ *
+ * Protocol: open(); then next() yields one message's metadata, read() its
+ * bytes in chunks until it returns 0 with MS_OK; next() again ...; next()
+ * returns MS_EOF at the end; close() always.  A caller may call next()
+ * before reading all bytes of the current message: the source skips the
+ * rest.
+ *
+ * Status of next():
+ *   MS_OK      *m describes the next message;
+ *   MS_EOF     no more messages;
+ *   MS_SKIP    one message could not be read (named in err); the source
+ *              has moved past it, call next() again;
+ *   MS_FAILED  a folder could not be read (named in err); the source
+ *              moves on to the next folder, call next() again;
+ *   MS_FATAL   the source is unusable; stop.
+ * Status of read():
+ *   MS_OK      *got bytes stored (0 means the message is complete);
+ *   MS_SKIP    the message broke mid-way (damaged file, dropped
+ *              connection): the bytes so far must be discarded;
+ *   MS_FATAL   the source is unusable.
+ * A network reader may learn a message's size only after reading it; then
+ * m->size is -1 at next() and the pipeline counts the bytes itself.
+ *
+ * Ownership: the strings in *m belong to the source and stay valid until
+ * the next call of next() or close().  `data` is owned by the format and
+ * freed by its close().
+ */
+#ifndef MAILSAVE_SOURCE_H
+#define MAILSAVE_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "msg.h"
+#include "opts.h"
+
+struct source;
+
+/* One folder and what it holds, for `list`. */
+struct folder_info {
+	const char *name;	/* borrowed: UTF-8 display path */
+	uint64_t messages;
+	uint64_t bytes;
+};
+
+struct source_ops {
+	const char *name;	/* "mbox", "eml", "maildir", ... */
+	const char *prefix;	/* explicit spec prefix ("mbox:"), or NULL */
+	/*
+	 * How sure the format is that PATH is its kind, 0..100 (a libarchive
+	 * bid).  Must not print; may read the first bytes of files.
+	 */
+	int (*probe)(const char *path);
+	int (*open)(struct source *, const char *path, const struct opts *);
+	int (*next)(struct source *, struct msg *m);
+	int (*read)(struct source *, void *buf, size_t len, size_t *got);
+	/*
+	 * Optional fast listing: call cb for every folder with its counts.
+	 * NULL means `list` walks next()/read() itself.
+	 */
+	int (*folders)(struct source *,
+	    int (*cb)(const struct folder_info *, void *), void *arg);
+	void (*close)(struct source *);
+};
+
+struct source {
+	const struct source_ops *ops;
+	void *data;		/* owned by the format */
+	const struct opts *opts;	/* borrowed */
+	struct err err;
+	char *path;		/* owned: the path or spec, prefix removed */
+};
+
+/*
+ * Find the reader for SPEC (an explicit "name:" prefix wins, else the
+ * highest probe) and open it.  Returns MS_OK, MS_FATAL with the reason in
+ * src->err (missing path, unknown format, unreadable).
+ */
+int source_open(struct source *src, const char *spec, const struct opts *o);
+int source_next(struct source *src, struct msg *m);
+int source_read(struct source *src, void *buf, size_t len, size_t *got);
+void source_close(struct source *src);
+
+#endif
