@@ -8,55 +8,55 @@
 #include <stdio.h>
 #include <string.h>
 
-static int test_failures;
-static int test_count;
+static int tap_failed_;
+static int tap_count_;
 
 #define CHECK(cond) do { \
-	test_count++; \
+	tap_count_++; \
 	if (!(cond)) { \
-		test_failures++; \
-		printf("not ok %d - %s:%d: %s\n", test_count, __FILE__, \
+		tap_failed_++; \
+		printf("not ok %d - %s:%d: %s\n", tap_count_, __FILE__, \
 		    __LINE__, #cond); \
 	} \
 } while (0)
 
 #define CHECK_INT(a, b) do { \
 	long long a_ = (long long)(a), b_ = (long long)(b); \
-	test_count++; \
+	tap_count_++; \
 	if (a_ != b_) { \
-		test_failures++; \
+		tap_failed_++; \
 		printf("not ok %d - %s:%d: %s == %lld, expected %lld\n", \
-		    test_count, __FILE__, __LINE__, #a, a_, b_); \
+		    tap_count_, __FILE__, __LINE__, #a, a_, b_); \
 	} \
 } while (0)
 
 #define CHECK_STR(a, b) do { \
 	const char *a_ = (a), *b_ = (b); \
-	test_count++; \
+	tap_count_++; \
 	if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0) { \
-		test_failures++; \
+		tap_failed_++; \
 		printf("not ok %d - %s:%d: %s == \"%s\", expected \"%s\"\n", \
-		    test_count, __FILE__, __LINE__, #a, a_ ? a_ : "(null)", \
+		    tap_count_, __FILE__, __LINE__, #a, a_ ? a_ : "(null)", \
 		    b_ ? b_ : "(null)"); \
 	} \
 } while (0)
 
 #define CHECK_MEM(a, alen, b, blen) do { \
 	size_t al_ = (alen), bl_ = (blen); \
-	test_count++; \
+	tap_count_++; \
 	if (al_ != bl_ || memcmp((a), (b), al_) != 0) { \
-		test_failures++; \
+		tap_failed_++; \
 		printf("not ok %d - %s:%d: %s differs (%zu vs %zu bytes)\n", \
-		    test_count, __FILE__, __LINE__, #a, al_, bl_); \
+		    tap_count_, __FILE__, __LINE__, #a, al_, bl_); \
 	} \
 } while (0)
 
 static inline int
 test_done(void)
 {
-	printf("1..%d\n%d passed, %d failed\n", test_count,
-	    test_count - test_failures, test_failures);
-	return test_failures ? 1 : 0;
+	printf("1..%d\n%d passed, %d failed\n", tap_count_,
+	    tap_count_ - tap_failed_, tap_failed_);
+	return tap_failed_ ? 1 : 0;
 }
 
 #endif
