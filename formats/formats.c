@@ -8,6 +8,7 @@
 #include "formats.h"
 
 const struct source_ops *const sources[] = {
+	&applemail_source,
 	&maildir_source,
 	&mbox_source,
 	&eml_source,

@@ -9,6 +9,7 @@
 #include "sink.h"
 #include "source.h"
 
+extern const struct source_ops applemail_source;
 extern const struct source_ops mbox_source;
 extern const struct source_ops eml_source;
 extern const struct source_ops maildir_source;
