@@ -79,6 +79,7 @@ sink_begin(struct sink *snk, const struct msg *m)
 	err_clear(&snk->err);
 	buf_reset(&snk->ref.file);
 	snk->ref.offset = snk->ref.length = 0;
+	snk->ref.has_stored_sha = 0;
 	int r = latch(snk, snk->ops->begin(snk, m));
 	if (r == MS_OK)
 		snk->state = SINK_IN_MSG;

@@ -60,6 +60,14 @@ struct sink_ref {
 	struct buf file;	/* path relative to DEST, or archive entry */
 	int64_t offset;		/* byte offset in file (mbox), else 0 */
 	int64_t length;		/* bytes written for the message */
+	/*
+	 * A sink that stores other bytes than the source gave (mbox: From_
+	 * line, flag headers, quoting) sets stored_sha256 to the SHA-256 of
+	 * file[offset, offset+length) and has_stored_sha; otherwise the
+	 * stored bytes are the source bytes.  verify checks these.
+	 */
+	int has_stored_sha;
+	unsigned char stored_sha256[32];
 };
 
 enum sink_state { SINK_NEW, SINK_OPEN, SINK_IN_MSG, SINK_CLOSED, SINK_DEAD };

@@ -1,0 +1,725 @@
+/*
+ * The SQLite index (see db.h).  Every SQL statement of mailsave is in this
+ * file, prepared once on first use and reset after each use (fossil's
+ * db_static_prepare).  Errors quote SQLite's own message and the SQL.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "db.h"
+#include "xalloc.h"
+
+#define DB_SCHEMA_VERSION 1
+
+enum stmt_id {
+	S_SOURCE_GET, S_SOURCE_ADD, S_DEST_GET, S_DEST_ADD, S_FIRST_SOURCE,
+	S_RUN_ADD, S_RUN_END, S_SEEN, S_FIND_SHA_FOLDER, S_FIND_SHA_ANY,
+	S_RECORD, S_STATE_GET, S_STATE_SET, S_VOLUME_GET, S_VOLUME_SET,
+	S_PROBLEM, S_EACH, S_SUMMARY, S_LAST_RUN, S_PROBLEMS,
+	S_COUNT
+};
+
+static const char *const stmt_sql[S_COUNT] = {
+	[S_SOURCE_GET] = "SELECT id FROM source WHERE spec = ?1",
+	[S_SOURCE_ADD] = "INSERT INTO source(spec, created) VALUES (?1, ?2)",
+	[S_DEST_GET] = "SELECT id, layout FROM dest WHERE spec = ?1",
+	[S_DEST_ADD] = "INSERT INTO dest(spec, layout, created) "
+	    "VALUES (?1, ?2, ?3)",
+	[S_FIRST_SOURCE] = "SELECT spec FROM source ORDER BY id LIMIT 1",
+	[S_RUN_ADD] = "INSERT INTO run(source_id, dest_id, started, outcome) "
+	    "VALUES (?1, ?2, ?3, 'running')",
+	[S_RUN_END] = "UPDATE run SET ended = ?2, messages = ?3, bytes = ?4, "
+	    "skipped = ?5, duplicates = ?6, outcome = ?7 WHERE id = ?1",
+	[S_SEEN] = "SELECT stamp FROM message WHERE source_id = ?1 AND "
+	    "dest_id = ?2 AND key = ?3",
+	[S_FIND_SHA_FOLDER] = "SELECT id FROM message WHERE dest_id = ?1 AND "
+	    "sha256 = ?2 AND folder = ?3 AND dup_of = 0 LIMIT 1",
+	[S_FIND_SHA_ANY] = "SELECT id FROM message WHERE dest_id = ?1 AND "
+	    "sha256 = ?2 AND dup_of = 0 LIMIT 1",
+	[S_RECORD] = "INSERT INTO message(source_id, key, dest_id, run_id, "
+	    "folder, message_id, size, date, flags, keywords, sha256, "
+	    "stored_sha256, file, offset, length, volume, stamp, dup_of) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+	    "?14, ?15, (SELECT volume FROM dest WHERE id = ?3), ?16, ?17) "
+	    "ON CONFLICT(source_id, key, dest_id) DO UPDATE SET "
+	    "stamp = excluded.stamp",
+	[S_STATE_GET] = "SELECT state FROM dest WHERE id = ?1",
+	[S_STATE_SET] = "UPDATE dest SET state = ?2 WHERE id = ?1",
+	[S_VOLUME_GET] = "SELECT volume FROM dest WHERE id = ?1",
+	[S_VOLUME_SET] = "UPDATE dest SET volume = ?2 WHERE id = ?1",
+	[S_PROBLEM] = "INSERT INTO problem(run_id, what, text) "
+	    "VALUES (?1, ?2, ?3)",
+	[S_EACH] = "SELECT id, folder, key, message_id, file, keywords, "
+	    "offset, length, size, date, flags, volume, sha256, "
+	    "stored_sha256, dup_of FROM message WHERE dest_id = ?1 "
+	    "ORDER BY id",
+	[S_SUMMARY] = "SELECT (SELECT count(*) FROM message), "
+	    "(SELECT coalesce(sum(size), 0) FROM message), "
+	    "(SELECT count(*) FROM run), "
+	    "(SELECT coalesce((SELECT spec FROM source ORDER BY id LIMIT 1), "
+	    "'')), (SELECT coalesce((SELECT layout FROM dest ORDER BY id "
+	    "LIMIT 1), ''))",
+	[S_LAST_RUN] = "SELECT started, coalesce(ended, 0), outcome FROM run "
+	    "ORDER BY id DESC LIMIT 1",
+	[S_PROBLEMS] = "SELECT count(*) FROM problem WHERE run_id = "
+	    "(SELECT max(id) FROM run)",
+};
+
+static const char schema_v1[] =
+    "CREATE TABLE source (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  spec TEXT UNIQUE NOT NULL,\n"
+    "  created INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE TABLE folder (\n"
+    "  source_id INTEGER NOT NULL REFERENCES source(id),\n"
+    "  name TEXT NOT NULL,\n"
+    "  raw_name TEXT,\n"
+    "  uidvalidity INTEGER,\n"
+    "  uidnext INTEGER,\n"
+    "  highestmodseq INTEGER,\n"
+    "  PRIMARY KEY (source_id, name)\n"
+    ");\n"
+    "CREATE TABLE dest (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  spec TEXT UNIQUE NOT NULL,\n"
+    "  layout TEXT NOT NULL,\n"
+    "  volume INTEGER NOT NULL DEFAULT 1,\n"
+    "  state TEXT,\n"
+    "  created INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE TABLE run (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  source_id INTEGER NOT NULL REFERENCES source(id),\n"
+    "  dest_id INTEGER NOT NULL REFERENCES dest(id),\n"
+    "  started INTEGER NOT NULL,\n"
+    "  ended INTEGER,\n"
+    "  messages INTEGER NOT NULL DEFAULT 0,\n"
+    "  bytes INTEGER NOT NULL DEFAULT 0,\n"
+    "  skipped INTEGER NOT NULL DEFAULT 0,\n"
+    "  duplicates INTEGER NOT NULL DEFAULT 0,\n"
+    "  outcome TEXT NOT NULL\n"
+    ");\n"
+    "CREATE TABLE message (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  source_id INTEGER NOT NULL REFERENCES source(id),\n"
+    "  key TEXT NOT NULL,\n"
+    "  dest_id INTEGER NOT NULL REFERENCES dest(id),\n"
+    "  run_id INTEGER NOT NULL REFERENCES run(id),\n"
+    "  folder TEXT NOT NULL,\n"
+    "  message_id TEXT,\n"
+    "  size INTEGER NOT NULL,\n"
+    "  date INTEGER NOT NULL,\n"
+    "  flags INTEGER NOT NULL,\n"
+    "  keywords TEXT,\n"
+    "  sha256 BLOB NOT NULL,\n"
+    "  stored_sha256 BLOB NOT NULL,\n"
+    "  file TEXT NOT NULL,\n"
+    "  offset INTEGER NOT NULL,\n"
+    "  length INTEGER NOT NULL,\n"
+    "  volume INTEGER NOT NULL,\n"
+    "  stamp TEXT,\n"
+    "  dup_of INTEGER NOT NULL DEFAULT 0,\n"
+    "  UNIQUE (source_id, key, dest_id)\n"
+    ");\n"
+    "CREATE INDEX message_sha ON message(dest_id, sha256);\n"
+    "CREATE TABLE problem (\n"
+    "  run_id INTEGER NOT NULL REFERENCES run(id),\n"
+    "  what TEXT,\n"
+    "  text TEXT NOT NULL\n"
+    ");\n";
+
+/* migrations[n] upgrades schema n to n+1; [0] creates version 1. */
+static const char *const migrations[] = { schema_v1 };
+
+struct db {
+	sqlite3 *h;
+	sqlite3_stmt *stmt[S_COUNT];
+	struct err *err;	/* borrowed from the caller */
+	int in_tx;
+	char *path;
+	char *text;		/* owned: last string handed out */
+};
+
+static int
+db_fail(struct db *db, const char *sql)
+{
+	return err_set(db->err, MS_FATAL, 0, "index %s: %s (while running "
+	    "[%.120s])", db->path, sqlite3_errmsg(db->h), sql ? sql : "");
+}
+
+static sqlite3_stmt *
+prep(struct db *db, enum stmt_id id)
+{
+	if (db->stmt[id] == NULL &&
+	    sqlite3_prepare_v3(db->h, stmt_sql[id], -1,
+	    SQLITE_PREPARE_PERSISTENT, &db->stmt[id], NULL) != SQLITE_OK) {
+		db_fail(db, stmt_sql[id]);
+		return NULL;
+	}
+	return db->stmt[id];
+}
+
+/* Step a statement that returns no rows, then reset it. */
+static int
+exec_stmt(struct db *db, sqlite3_stmt *s, enum stmt_id id)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(db, stmt_sql[id]);
+	return MS_OK;
+}
+
+static int
+exec_sql(struct db *db, const char *sql)
+{
+	if (sqlite3_exec(db->h, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(db, sql);
+	return MS_OK;
+}
+
+static int
+damaged(struct db *db, const char *why)
+{
+	return err_set(db->err, MS_FATAL, 0, "the index %s %s; mailsave will "
+	    "not guess what DEST holds: run the same export with --restart "
+	    "to start over (DEST is emptied first), or use another DEST",
+	    db->path, why);
+}
+
+int
+db_open(struct db **out, const char *path, int create, struct err *e)
+{
+	struct db *db = xcalloc(1, sizeof(*db));
+	struct stat st;
+	sqlite3_stmt *s;
+	int version = -1, rc, flags;
+
+	*out = NULL;
+	db->err = e;
+	db->path = xstrdup(path);
+	if (!create && stat(path, &st) != 0) {
+		err_set(e, MS_FATAL, errno, "no index at %s", path);
+		db_close(db);
+		return MS_FATAL;
+	}
+	flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+	if (create) {
+		/* Owner-only, like everything in a backup. */
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+		if (fd < 0) {
+			err_set(e, MS_FATAL, errno, "index %s", path);
+			db_close(db);
+			return MS_FATAL;
+		}
+		close(fd);
+	}
+	rc = sqlite3_open_v2(path, &db->h, flags, NULL);
+	if (rc != SQLITE_OK) {
+		err_set(e, MS_FATAL, 0, "index %s: %s", path,
+		    db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+		db_close(db);
+		return MS_FATAL;
+	}
+	sqlite3_busy_timeout(db->h, 5000);
+	sqlite3_extended_result_codes(db->h, 1);
+	if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &s,
+	    NULL) != SQLITE_OK) {
+		damaged(db, "is not a database mailsave can read");
+		db_close(db);
+		return MS_FATAL;
+	}
+	if (sqlite3_step(s) == SQLITE_ROW)
+		version = sqlite3_column_int(s, 0);
+	rc = sqlite3_finalize(s);
+	if (version < 0 || rc != SQLITE_OK) {
+		damaged(db, "is damaged or not a database");
+		db_close(db);
+		return MS_FATAL;
+	}
+	if (version > DB_SCHEMA_VERSION) {
+		err_set(e, MS_FATAL, 0, "the index %s was written by a newer "
+		    "mailsave (schema %d, this one knows %d); upgrade mailsave",
+		    path, version, DB_SCHEMA_VERSION);
+		db_close(db);
+		return MS_FATAL;
+	}
+	if (version == 0) {
+		/* A fresh file must be empty: anything else is not ours. */
+		if (sqlite3_prepare_v2(db->h, "SELECT count(*) FROM "
+		    "sqlite_master", -1, &s, NULL) != SQLITE_OK ||
+		    sqlite3_step(s) != SQLITE_ROW ||
+		    sqlite3_column_int(s, 0) != 0) {
+			sqlite3_finalize(s);
+			damaged(db, "holds tables mailsave did not make");
+			db_close(db);
+			return MS_FATAL;
+		}
+		sqlite3_finalize(s);
+		if (!create) {
+			damaged(db, "is empty");
+			db_close(db);
+			return MS_FATAL;
+		}
+	}
+	if (exec_sql(db, "PRAGMA journal_mode=WAL") != MS_OK ||
+	    exec_sql(db, "PRAGMA synchronous=NORMAL") != MS_OK ||
+	    exec_sql(db, "PRAGMA foreign_keys=ON") != MS_OK) {
+		damaged(db, "cannot be opened for writing");
+		db_close(db);
+		return MS_FATAL;
+	}
+	for (int v = version; v < DB_SCHEMA_VERSION; v++) {
+		char pragma[64];
+
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", v + 1);
+		if (exec_sql(db, "BEGIN IMMEDIATE") != MS_OK ||
+		    exec_sql(db, migrations[v]) != MS_OK ||
+		    exec_sql(db, pragma) != MS_OK ||
+		    exec_sql(db, "COMMIT") != MS_OK) {
+			db_close(db);
+			return MS_FATAL;
+		}
+	}
+	/* The tables we need must be there, with the columns we use. */
+	for (int i = 0; i < S_COUNT; i++)
+		if (prep(db, (enum stmt_id)i) == NULL) {
+			damaged(db, "does not have the expected tables");
+			db_close(db);
+			return MS_FATAL;
+		}
+	*out = db;
+	return MS_OK;
+}
+
+void
+db_close(struct db *db)
+{
+	if (db == NULL)
+		return;
+	if (db->in_tx)
+		db_rollback(db);
+	for (int i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(db->stmt[i]);
+	if (db->h != NULL)
+		sqlite3_close(db->h);
+	free(db->path);
+	free(db->text);
+	free(db);
+}
+
+static int64_t
+now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static int
+get_or_add(struct db *db, enum stmt_id get, enum stmt_id add,
+    const char *spec, const char *layout, int64_t *id)
+{
+	sqlite3_stmt *s = prep(db, get);
+	int rc;
+
+	if (s == NULL)
+		return MS_FATAL;
+	sqlite3_bind_text(s, 1, spec, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+		return MS_OK;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(db, stmt_sql[get]);
+	if ((s = prep(db, add)) == NULL)
+		return MS_FATAL;
+	sqlite3_bind_text(s, 1, spec, -1, SQLITE_TRANSIENT);
+	if (layout != NULL) {
+		sqlite3_bind_text(s, 2, layout, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 3, now());
+	} else {
+		sqlite3_bind_int64(s, 2, now());
+	}
+	if (exec_stmt(db, s, add) != MS_OK)
+		return MS_FATAL;
+	*id = sqlite3_last_insert_rowid(db->h);
+	return MS_OK;
+}
+
+int
+db_source(struct db *db, const char *spec, int64_t *id)
+{
+	return get_or_add(db, S_SOURCE_GET, S_SOURCE_ADD, spec, NULL, id);
+}
+
+int
+db_dest(struct db *db, const char *spec, const char *layout, int64_t *id)
+{
+	return get_or_add(db, S_DEST_GET, S_DEST_ADD, spec, layout, id);
+}
+
+static const char *
+keep_text(struct db *db, const unsigned char *t)
+{
+	free(db->text);
+	db->text = t ? xstrdup((const char *)t) : NULL;
+	return db->text;
+}
+
+const char *
+db_first_source(struct db *db)
+{
+	sqlite3_stmt *s = prep(db, S_FIRST_SOURCE);
+	const char *r = NULL;
+
+	if (s == NULL)
+		return NULL;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		r = keep_text(db, sqlite3_column_text(s, 0));
+	sqlite3_reset(s);
+	return r;
+}
+
+int
+db_run_begin(struct db *db, int64_t source_id, int64_t dest_id,
+    int64_t *run_id)
+{
+	sqlite3_stmt *s = prep(db, S_RUN_ADD);
+
+	if (s == NULL)
+		return MS_FATAL;
+	sqlite3_bind_int64(s, 1, source_id);
+	sqlite3_bind_int64(s, 2, dest_id);
+	sqlite3_bind_int64(s, 3, now());
+	if (exec_stmt(db, s, S_RUN_ADD) != MS_OK)
+		return MS_FATAL;
+	*run_id = sqlite3_last_insert_rowid(db->h);
+	return MS_OK;
+}
+
+int
+db_run_end(struct db *db, int64_t run_id, uint64_t messages, uint64_t bytes,
+    uint64_t skipped, uint64_t duplicates, const char *outcome)
+{
+	sqlite3_stmt *s = prep(db, S_RUN_END);
+
+	if (s == NULL)
+		return MS_FATAL;
+	sqlite3_bind_int64(s, 1, run_id);
+	sqlite3_bind_int64(s, 2, now());
+	sqlite3_bind_int64(s, 3, (int64_t)messages);
+	sqlite3_bind_int64(s, 4, (int64_t)bytes);
+	sqlite3_bind_int64(s, 5, (int64_t)skipped);
+	sqlite3_bind_int64(s, 6, (int64_t)duplicates);
+	sqlite3_bind_text(s, 7, outcome, -1, SQLITE_STATIC);
+	return exec_stmt(db, s, S_RUN_END);
+}
+
+int
+db_begin(struct db *db)
+{
+	if (db->in_tx)
+		return MS_OK;
+	if (exec_sql(db, "BEGIN IMMEDIATE") != MS_OK)
+		return MS_FATAL;
+	db->in_tx = 1;
+	return MS_OK;
+}
+
+int
+db_commit(struct db *db)
+{
+	if (!db->in_tx)
+		return MS_OK;
+	if (exec_sql(db, "COMMIT") != MS_OK)
+		return MS_FATAL;
+	db->in_tx = 0;
+	return MS_OK;
+}
+
+void
+db_rollback(struct db *db)
+{
+	if (!db->in_tx)
+		return;
+	(void)sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	db->in_tx = 0;
+}
+
+int
+db_seen(struct db *db, int64_t source_id, int64_t dest_id, const char *key,
+    const char *stamp, int *seen, int *stamp_changed)
+{
+	sqlite3_stmt *s = prep(db, S_SEEN);
+	int rc;
+
+	*seen = *stamp_changed = 0;
+	if (s == NULL)
+		return MS_FATAL;
+	sqlite3_bind_int64(s, 1, source_id);
+	sqlite3_bind_int64(s, 2, dest_id);
+	sqlite3_bind_text(s, 3, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *old = sqlite3_column_text(s, 0);
+
+		*seen = 1;
+		if (stamp != NULL && old != NULL &&
+		    strcmp((const char *)old, stamp) != 0)
+			*stamp_changed = 1;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(db, stmt_sql[S_SEEN]);
+	return MS_OK;
+}
+
+int
+db_find_sha(struct db *db, int64_t dest_id, const char *folder,
+    const unsigned char sha256[32], int64_t *id)
+{
+	enum stmt_id which = folder ? S_FIND_SHA_FOLDER : S_FIND_SHA_ANY;
+	sqlite3_stmt *s = prep(db, which);
+	int rc;
+
+	*id = 0;
+	if (s == NULL)
+		return MS_FATAL;
+	sqlite3_bind_int64(s, 1, dest_id);
+	sqlite3_bind_blob(s, 2, sha256, 32, SQLITE_STATIC);
+	if (folder != NULL)
+		sqlite3_bind_text(s, 3, folder, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(db, stmt_sql[which]);
+	return MS_OK;
+}
+
+int
+db_record(struct db *db, int64_t source_id, int64_t dest_id, int64_t run_id,
+    const struct msg *m, const char *stamp, const unsigned char sha256[32],
+    const struct sink_ref *ref, int64_t dup_of)
+{
+	sqlite3_stmt *s = prep(db, S_RECORD);
+	const char *mid = m->head ? m->head->message_id : NULL;
+
+	if (s == NULL)
+		return MS_FATAL;
+	sqlite3_bind_int64(s, 1, source_id);
+	sqlite3_bind_text(s, 2, m->key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, dest_id);
+	sqlite3_bind_int64(s, 4, run_id);
+	sqlite3_bind_text(s, 5, m->folder, -1, SQLITE_STATIC);
+	if (mid != NULL)
+		sqlite3_bind_text(s, 6, mid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 7, m->size);
+	sqlite3_bind_int64(s, 8, msg_best_date(m));
+	sqlite3_bind_int64(s, 9, m->flags);
+	if (m->keywords != NULL && *m->keywords)
+		sqlite3_bind_text(s, 10, m->keywords, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 11, sha256, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 12, ref->has_stored_sha ? ref->stored_sha256 :
+	    sha256, 32, SQLITE_STATIC);
+	sqlite3_bind_text(s, 13, ref->file.s, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 14, ref->offset);
+	sqlite3_bind_int64(s, 15, ref->length);
+	if (stamp != NULL)
+		sqlite3_bind_text(s, 16, stamp, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 17, dup_of);
+	return exec_stmt(db, s, S_RECORD);
+}
+
+int
+db_get_state(struct db *db, int64_t dest_id, const char **state)
+{
+	sqlite3_stmt *s = prep(db, S_STATE_GET);
+	int rc;
+
+	*state = NULL;
+	if (s == NULL)
+		return MS_FATAL;
+	sqlite3_bind_int64(s, 1, dest_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*state = keep_text(db, sqlite3_column_text(s, 0));
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(db, stmt_sql[S_STATE_GET]);
+	return MS_OK;
+}
+
+int
+db_set_state(struct db *db, int64_t dest_id, const char *state)
+{
+	sqlite3_stmt *s = prep(db, S_STATE_SET);
+
+	if (s == NULL)
+		return MS_FATAL;
+	sqlite3_bind_int64(s, 1, dest_id);
+	sqlite3_bind_text(s, 2, state, -1, SQLITE_STATIC);
+	return exec_stmt(db, s, S_STATE_SET);
+}
+
+int
+db_set_volume(struct db *db, int64_t dest_id, int volume)
+{
+	sqlite3_stmt *s = prep(db, S_VOLUME_SET);
+
+	if (s == NULL)
+		return MS_FATAL;
+	sqlite3_bind_int64(s, 1, dest_id);
+	sqlite3_bind_int(s, 2, volume);
+	return exec_stmt(db, s, S_VOLUME_SET);
+}
+
+int
+db_get_volume(struct db *db, int64_t dest_id, int *volume)
+{
+	sqlite3_stmt *s = prep(db, S_VOLUME_GET);
+	int rc;
+
+	*volume = 1;
+	if (s == NULL)
+		return MS_FATAL;
+	sqlite3_bind_int64(s, 1, dest_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*volume = sqlite3_column_int(s, 0);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(db, stmt_sql[S_VOLUME_GET]);
+	return MS_OK;
+}
+
+int
+db_problem(struct db *db, int64_t run_id, const char *what, const char *text)
+{
+	sqlite3_stmt *s = prep(db, S_PROBLEM);
+
+	if (s == NULL)
+		return MS_FATAL;
+	sqlite3_bind_int64(s, 1, run_id);
+	if (what != NULL)
+		sqlite3_bind_text(s, 2, what, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, text, -1, SQLITE_STATIC);
+	return exec_stmt(db, s, S_PROBLEM);
+}
+
+static const char *
+col_text(sqlite3_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s, i);
+}
+
+int
+db_each(struct db *db, int64_t dest_id,
+    int (*cb)(const struct db_row *row, void *arg), void *arg)
+{
+	sqlite3_stmt *s = prep(db, S_EACH);
+	struct db_row r;
+	int rc, stop = 0;
+
+	if (s == NULL)
+		return MS_FATAL;
+	sqlite3_bind_int64(s, 1, dest_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		r.id = sqlite3_column_int64(s, 0);
+		r.folder = col_text(s, 1);
+		r.key = col_text(s, 2);
+		r.message_id = col_text(s, 3);
+		r.file = col_text(s, 4);
+		r.keywords = col_text(s, 5);
+		r.offset = sqlite3_column_int64(s, 6);
+		r.length = sqlite3_column_int64(s, 7);
+		r.size = sqlite3_column_int64(s, 8);
+		r.date = sqlite3_column_int64(s, 9);
+		r.flags = (unsigned)sqlite3_column_int(s, 10);
+		r.volume = sqlite3_column_int(s, 11);
+		r.sha256 = sqlite3_column_blob(s, 12);
+		r.stored_sha256 = sqlite3_column_blob(s, 13);
+		r.dup_of = sqlite3_column_int64(s, 14);
+		if (r.sha256 == NULL || sqlite3_column_bytes(s, 12) != 32 ||
+		    r.stored_sha256 == NULL || sqlite3_column_bytes(s, 13) != 32 ||
+		    r.folder == NULL || r.key == NULL || r.file == NULL) {
+			sqlite3_reset(s);
+			return damaged(db, "has a damaged message row");
+		}
+		if ((stop = cb(&r, arg)) != 0)
+			break;
+	}
+	sqlite3_reset(s);
+	if (stop)
+		return stop;
+	if (rc != SQLITE_DONE)
+		return db_fail(db, stmt_sql[S_EACH]);
+	return MS_OK;
+}
+
+int
+db_summary(struct db *db, struct db_summary *sum)
+{
+	sqlite3_stmt *s = prep(db, S_SUMMARY);
+
+	memset(sum, 0, sizeof(*sum));
+	if (s == NULL)
+		return MS_FATAL;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		sum->messages = sqlite3_column_int64(s, 0);
+		sum->bytes = sqlite3_column_int64(s, 1);
+		sum->runs = sqlite3_column_int64(s, 2);
+		snprintf(sum->source, sizeof(sum->source), "%s", col_text(s, 3));
+		snprintf(sum->layout, sizeof(sum->layout), "%s", col_text(s, 4));
+	}
+	sqlite3_reset(s);
+	if ((s = prep(db, S_LAST_RUN)) == NULL)
+		return MS_FATAL;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		sum->last_started = sqlite3_column_int64(s, 0);
+		sum->last_ended = sqlite3_column_int64(s, 1);
+		snprintf(sum->last_outcome, sizeof(sum->last_outcome), "%s",
+		    col_text(s, 2));
+	}
+	sqlite3_reset(s);
+	if ((s = prep(db, S_PROBLEMS)) == NULL)
+		return MS_FATAL;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		sum->problems = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return MS_OK;
+}
+
+int
+db_check(struct db *db)
+{
+	sqlite3_stmt *s;
+	int ok = 0;
+
+	if (sqlite3_prepare_v2(db->h, "PRAGMA quick_check", -1, &s,
+	    NULL) != SQLITE_OK)
+		return damaged(db, "cannot be checked");
+	if (sqlite3_step(s) == SQLITE_ROW)
+		ok = strcmp(col_text(s, 0), "ok") == 0;
+	sqlite3_finalize(s);
+	return ok ? MS_OK : damaged(db, "fails SQLite's integrity check");
+}
