@@ -18,6 +18,8 @@ enum {
 
 int cmd_export(int argc, char **argv, struct opts *o);
 int cmd_list(int argc, char **argv, struct opts *o);
+int cmd_status(int argc, char **argv, struct opts *o);
+int cmd_verify(int argc, char **argv, struct opts *o);
 
 /* version.c: the version banner with linked library versions. */
 void print_version(void);

@@ -5,7 +5,10 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,10 +16,15 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "db.h"
+#include "manifest.h"
+#include "path.h"
 #include "pipeline.h"
 #include "progress.h"
 #include "sink.h"
 #include "source.h"
+#include "store.h"
+#include "xalloc.h"
 
 static const char export_usage[] =
     "usage: mailsave export --from SOURCE --to FORMAT -o DEST [options]\n"
@@ -29,9 +37,12 @@ static const char export_usage[] =
     "FORMAT  mbox     one mboxrd file per folder (flags in Status/X-Status)\n"
     "        eml      one .eml file per message in a folder tree\n"
     "        maildir  a Maildir++ tree with flags in the file names\n"
-    "DEST    a new or empty directory, or an archive file ending in .zip,\n"
-    "        .tar, .tar.gz, .tgz, .tar.zst or .tar.xz (holding the same tree;\n"
-    "        FORMAT defaults to eml there)\n"
+    "DEST    a directory, or an archive file ending in .zip, .tar, .tar.gz,\n"
+    "        .tgz, .tar.zst or .tar.xz (holding the same tree; FORMAT\n"
+    "        defaults to eml there).  Run the same command again to resume an\n"
+    "        interrupted export or to add what is new: the index in\n"
+    "        DEST/.mailsave/ (DEST.mailsave.db beside an archive) knows what\n"
+    "        is saved; an archive gets a next volume (name.2.tar.zst).\n"
     "\n"
     "Options:\n"
     "  -f, --from SOURCE        what to read\n"
@@ -42,6 +53,12 @@ static const char export_usage[] =
     "      --mbox-lenient       accept \"From \" separators without a date\n"
     "      --checkpoint N       make the output durable every N messages\n"
     "                           (default 1000; also every 256 MB and 5 s)\n"
+    "      --dedupe             write a message met in several folders once\n"
+    "                           (the manifest names its other places)\n"
+    "      --restart            start over: empty DEST (made by mailsave)\n"
+    "                           and its index first\n"
+    "      --index PATH         keep the index at PATH\n"
+    "      --no-index           no index, no resume (DEST must be new)\n"
     "  -q, --quiet              print only errors\n"
     "  -v, --verbose            say more\n"
     "      --json               print a JSON summary on stdout\n"
@@ -51,6 +68,13 @@ struct export_ctx {
 	const struct opts *o;
 	struct progress prog;
 	uint64_t problems;
+	uint64_t changed;	/* keys whose source changed since saved */
+	struct db *db;		/* NULL with --no-index */
+	struct err dberr;
+	struct sink *snk;
+	int64_t src_id, dest_id, run_id;
+	int dedupe;
+	struct buf state;
 };
 
 static void
@@ -65,6 +89,79 @@ on_problem(void *arg, int status, const char *what, const char *text)
 		    status == MS_FAILED ? "folder " : "", what, text);
 	else
 		complain("export", "%s", text);
+	if (x->db != NULL && x->run_id != 0)
+		(void)db_problem(x->db, x->run_id, what, text);
+}
+
+static int
+on_seen(void *arg, const struct msg *m)
+{
+	struct export_ctx *x = arg;
+	int seen, changed;
+
+	if (db_seen(x->db, x->src_id, x->dest_id, m->key, m->stamp, &seen,
+	    &changed) != MS_OK)
+		return -1;
+	if (seen && changed) {
+		x->changed++;
+		progress_done(&x->prog);
+		complain("export", "%s/%s: changed in the source since it was "
+		    "saved; the saved copy is kept (run with --restart to "
+		    "export everything again)", m->folder, m->key);
+	}
+	return seen;
+}
+
+static int
+on_duplicate(void *arg, const struct msg *m, const unsigned char sha[32])
+{
+	struct export_ctx *x = arg;
+	int64_t id;
+
+	if (db_find_sha(x->db, x->dest_id, x->dedupe ? NULL : m->folder, sha,
+	    &id) != MS_OK)
+		return -1;
+	if (id == 0)
+		return 0;
+	if (db_begin(x->db) != MS_OK ||
+	    db_record_dup(x->db, x->src_id, x->dest_id, x->run_id, m, m->stamp,
+	    sha, id) != MS_OK)
+		return -1;
+	return 1;
+}
+
+static int
+on_recorded(void *arg, const struct msg *m, const unsigned char sha[32],
+    const struct sink_ref *ref)
+{
+	struct export_ctx *x = arg;
+
+	if (db_begin(x->db) != MS_OK ||
+	    db_record(x->db, x->src_id, x->dest_id, x->run_id, m, m->stamp,
+	    sha, ref, 0) != MS_OK) {
+		complain("export", "%s", x->dberr.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* The sink made everything durable: record its state, then commit. */
+static int
+on_committed(void *arg)
+{
+	struct export_ctx *x = arg;
+
+	if (sink_state(x->snk, &x->state) != MS_OK)
+		return -1;
+	if (x->state.len && (db_begin(x->db) != MS_OK ||
+	    db_set_state(x->db, x->dest_id, x->state.s) != MS_OK))
+		goto fail;
+	if (db_commit(x->db) != MS_OK)
+		goto fail;
+	return 0;
+fail:
+	complain("export", "%s", x->dberr.msg);
+	return -1;
 }
 
 static void
@@ -82,9 +179,12 @@ on_progress(void *arg, const struct pipeline_stats *st, int64_t total)
  * second run into it would duplicate messages.
  */
 static int
-check_dest(const char *dest, int archive)
+check_dest(const char *dest, int archive, int has_index)
 {
 	struct stat st;
+
+	if (has_index)
+		return 0;	/* ours: resume or add what is new */
 
 	if (stat(dest, &st) != 0) {
 		if (errno == ENOENT)
@@ -93,8 +193,9 @@ check_dest(const char *dest, int archive)
 		return -1;
 	}
 	if (archive) {
-		complain("export", "%s already exists; mailsave never "
-		    "overwrites an archive (choose a new name)", dest);
+		complain("export", "%s already exists and has no index "
+		    "beside it; mailsave never overwrites an archive (choose "
+		    "a new name)", dest);
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
@@ -114,8 +215,8 @@ check_dest(const char *dest, int archive)
 			empty = 0;
 	closedir(d);
 	if (!empty) {
-		complain("export", "%s is not empty; export into a new or "
-		    "empty directory", dest);
+		complain("export", "%s is not empty and holds no mailsave "
+		    "index; export into a new or empty directory", dest);
 		return -1;
 	}
 	return 0;
@@ -165,30 +266,198 @@ print_json(const char *from, const char *to, const char *dest,
 	printf("}\n");
 }
 
+/* Remove everything below DEST (used by --restart). */
+static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	if (ftw->level == 0)
+		return 0;
+	return remove(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+/*
+ * --restart: start over.  Only a DEST that mailsave made is emptied: a
+ * directory with a .mailsave/ index folder, or an archive with its index
+ * beside it.  Returns 0, or -1 after complaining.
+ */
+static int
+restart_dest(const char *dest, int archive, const char *index)
+{
+	struct buf p = BUF_INIT;
+	struct stat sb;
+	int r = 0;
+
+	if (archive) {
+		if (stat(dest, &sb) == 0 && stat(index, &sb) != 0) {
+			complain("export", "--restart: %s has no mailsave index "
+			    "beside it; not removing it", dest);
+			return -1;
+		}
+		for (int v = 1; v < 10000; v++) {
+			buf_reset(&p);
+			store_volume_path(&p, dest, v);
+			buf_adds(&p, ".partial");
+			(void)unlink(p.s);
+			buf_setlen(&p, p.len - 8);
+			if (unlink(p.s) != 0 && errno == ENOENT && v > 1)
+				break;
+		}
+		static const char *const ext[] = { "", "-wal", "-shm" };
+		for (size_t i = 0; i < 3; i++) {
+			buf_reset(&p);
+			buf_addf(&p, "%s%s", index, ext[i]);
+			(void)unlink(p.s);
+		}
+		buf_release(&p);
+		return 0;
+	}
+	if (stat(dest, &sb) != 0)
+		return 0;
+	buf_addf(&p, "%s/.mailsave", dest);
+	if (stat(p.s, &sb) != 0) {
+		DIR *d = opendir(dest);
+		struct dirent *de;
+		int empty = 1;
+
+		while (d != NULL && (de = readdir(d)) != NULL)
+			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+				empty = 0;
+		if (d != NULL)
+			closedir(d);
+		if (!empty) {
+			complain("export", "--restart: %s was not made by "
+			    "mailsave (no .mailsave/ inside); not emptying it",
+			    dest);
+			r = -1;
+		}
+		buf_release(&p);
+		return r;
+	}
+	if (nftw(dest, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) {
+		complain("export", "--restart: could not empty %s: %s", dest,
+		    strerror(errno));
+		r = -1;
+	}
+	buf_release(&p);
+	return r;
+}
+
+/* The canonical spec of the source, so a changed --from is noticed. */
+static char *
+source_spec(const struct source *src)
+{
+	char real[PATH_MAX];
+
+	if (realpath(src->path, real) == NULL)
+		return xasprintf("%s:%s", src->ops->name, src->path);
+	return xasprintf("%s:%s", src->ops->name, real);
+}
+
+/* Write manifest.jsonl into a directory DEST: temp, fsync, rename. */
+static int
+write_manifest_dir(struct export_ctx *x, const char *dest)
+{
+	char *tmp = xasprintf("%s/.mailsave/manifest.jsonl.tmp", dest);
+	char *final = xasprintf("%s/manifest.jsonl", dest);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	int r = -1;
+
+	if (f == NULL) {
+		complain("export", "%s: %s", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	if (manifest_write(x->db, x->dest_id, f, &x->dberr) != MS_OK) {
+		complain("export", "%s", x->dberr.msg);
+		fclose(f);
+		goto out;
+	}
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+		complain("export", "%s: %s", tmp, strerror(errno));
+		fclose(f);
+		goto out;
+	}
+	if (fclose(f) != 0 || rename(tmp, final) != 0 ||
+	    path_fsync_dir(final, 0) != 0) {
+		complain("export", "%s: %s", final, strerror(errno));
+		goto out;
+	}
+	r = 0;
+out:
+	if (r != 0)
+		(void)unlink(tmp);
+	free(tmp);
+	free(final);
+	return r;
+}
+
+/* Put the manifest into an archive DEST (before it is closed). */
+static int
+write_manifest_archive(struct export_ctx *x, struct sink *snk,
+    const char *vol_path)
+{
+	char *tmp = xasprintf("%s.manifest.tmp", vol_path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	int r = -1;
+
+	if (f == NULL) {
+		complain("export", "%s: %s", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		free(tmp);
+		return -1;
+	}
+	if (manifest_write(x->db, x->dest_id, f, &x->dberr) != MS_OK) {
+		complain("export", "%s", x->dberr.msg);
+		fclose(f);
+	} else if (fclose(f) != 0) {
+		complain("export", "%s: %s", tmp, strerror(errno));
+	} else if (sink_add_file(snk, "manifest.jsonl", tmp) != MS_OK) {
+		complain("export", "%s", snk->err.msg);
+	} else {
+		r = 0;
+	}
+	(void)unlink(tmp);
+	free(tmp);
+	return r;
+}
+
 int
 cmd_export(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
 		{ "checkpoint", required_argument, NULL, 'c' },
+		{ "dedupe", no_argument, NULL, 'D' },
 		{ "from", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "index", required_argument, NULL, 'i' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "mbox-flavour", required_argument, NULL, 'F' },
 		{ "mbox-flavor", required_argument, NULL, 'F' },
 		{ "mbox-lenient", no_argument, NULL, 'L' },
+		{ "no-index", no_argument, NULL, 'N' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "restart", no_argument, NULL, 'R' },
 		{ "to", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *from = NULL, *to = NULL, *dest = NULL;
+	const char *from = NULL, *to = NULL, *dest = NULL, *index = NULL;
 	struct export_ctx x;
 	struct source src;
 	struct sink snk;
 	struct pipeline p;
-	char *end;
-	int ch, st, cst, archive;
+	struct buf ipath = BUF_INIT, vol_path = BUF_INIT;
+	struct stat sb;
+	char *end, *spec = NULL;
+	int ch, st, cst, archive, restart = 0, no_index = 0, dedupe = 0;
+	int has_index, volume = 1, rc;
 	double t0;
 
 	while ((ch = getopt_long(argc, argv, "f:t:o:qvh", longopts,
@@ -200,6 +469,9 @@ cmd_export(int argc, char **argv, struct opts *o)
 				complain("export", "--checkpoint needs a number");
 				return EXIT_USAGE;
 			}
+			break;
+		case 'D':
+			dedupe = 1;
 			break;
 		case 'f':
 			from = optarg;
@@ -215,17 +487,26 @@ cmd_export(int argc, char **argv, struct opts *o)
 		case 'h':
 			fputs(export_usage, stdout);
 			return EXIT_DONE;
+		case 'i':
+			index = optarg;
+			break;
 		case 'j':
 			o->json = 1;
 			break;
 		case 'L':
 			o->mbox_lenient = 1;
 			break;
+		case 'N':
+			no_index = 1;
+			break;
 		case 'o':
 			dest = optarg;
 			break;
 		case 'q':
 			o->quiet = 1;
+			break;
+		case 'R':
+			restart = 1;
 			break;
 		case 't':
 			to = optarg;
@@ -245,6 +526,11 @@ cmd_export(int argc, char **argv, struct opts *o)
 	if (from == NULL || dest == NULL) {
 		complain("export", "%s is required (try 'mailsave export "
 		    "--help')", from == NULL ? "--from SOURCE" : "-o DEST");
+		return EXIT_USAGE;
+	}
+	if (no_index && (restart || index != NULL || dedupe)) {
+		complain("export", "--no-index cannot be combined with "
+		    "--restart, --index or --dedupe");
 		return EXIT_USAGE;
 	}
 	archive = sink_is_archive(dest);
@@ -273,19 +559,105 @@ cmd_export(int argc, char **argv, struct opts *o)
 		return (e == EACCES || e == EPERM || e == EIO) ?
 		    EXIT_FATAL : EXIT_USAGE;
 	}
-	if (check_dest(dest, archive) != 0) {
-		source_close(&src);
-		return EXIT_USAGE;
-	}
-	if (sink_open(&snk, to, dest, o) != MS_OK) {
-		complain("export", "%s", snk.err.msg);
-		sink_close(&snk);
-		source_close(&src);
-		return EXIT_FATAL;
-	}
+	spec = source_spec(&src);
 
 	memset(&x, 0, sizeof(x));
 	x.o = o;
+	x.dedupe = dedupe;
+	x.snk = &snk;
+	buf_init(&x.state);
+	err_clear(&x.dberr);
+	rc = EXIT_FATAL;
+	if (index == NULL) {
+		store_index_path(&ipath, dest);
+		index = ipath.s;
+	}
+	if (restart && restart_dest(dest, archive, index) != 0) {
+		rc = EXIT_USAGE;
+		goto out_src;
+	}
+	has_index = !no_index && stat(index, &sb) == 0;
+	if (check_dest(dest, archive, has_index) != 0) {
+		rc = EXIT_USAGE;
+		goto out_src;
+	}
+	if (!no_index) {
+		const char *first, *layout;
+
+		if (!archive) {
+			struct buf dir = BUF_INIT;
+
+			buf_addf(&dir, "%s/.mailsave", dest);
+			if (path_mkdirs(dir.s) != 0) {
+				complain("export", "%s: %s", dir.s,
+				    strerror(errno));
+				buf_release(&dir);
+				goto out_src;
+			}
+			buf_release(&dir);
+		}
+		if (db_open(&x.db, index, 1, &x.dberr) != MS_OK) {
+			complain("export", "%s", x.dberr.msg);
+			goto out_src;
+		}
+		first = db_first_source(x.db);
+		if (first != NULL && strcmp(first, spec) != 0) {
+			complain("export", "%s already holds a backup of %s, "
+			    "not of %s; use another DEST, or --restart to "
+			    "replace it", dest, first, spec);
+			rc = EXIT_USAGE;
+			goto out_db;
+		}
+		if (db_source(x.db, spec, &x.src_id) != MS_OK ||
+		    db_dest(x.db, ".", to, &x.dest_id) != MS_OK) {
+			complain("export", "%s", x.dberr.msg);
+			goto out_db;
+		}
+		layout = db_dest_layout(x.db, x.dest_id);
+		if (strcmp(layout, to) != 0) {
+			complain("export", "%s holds a %s export; this one is "
+			    "--to %s: use another DEST, or --restart", dest,
+			    layout, to);
+			rc = EXIT_USAGE;
+			goto out_db;
+		}
+		if (archive && db_get_volume(x.db, x.dest_id, &volume) !=
+		    MS_OK) {
+			complain("export", "%s", x.dberr.msg);
+			goto out_db;
+		}
+	}
+	store_volume_path(&vol_path, dest, volume);
+	if (archive && has_index) {
+		/* A volume a killed run left unfinished is not kept. */
+		struct buf partial = BUF_INIT;
+
+		buf_addf(&partial, "%s.partial", vol_path.s);
+		(void)unlink(partial.s);
+		buf_release(&partial);
+	}
+	o->archive_volume = volume;
+	if (sink_open(&snk, to, vol_path.s, o) != MS_OK) {
+		complain("export", "%s", snk.err.msg);
+		sink_close(&snk);
+		goto out_db;
+	}
+	if (x.db != NULL) {
+		const char *state;
+
+		if (db_get_state(x.db, x.dest_id, &state) != MS_OK ||
+		    db_run_begin(x.db, x.src_id, x.dest_id, &x.run_id) != MS_OK) {
+			complain("export", "%s", x.dberr.msg);
+			sink_close(&snk);
+			goto out_db;
+		}
+		if (state != NULL && sink_resume(&snk, state) != MS_OK) {
+			complain("export", "%s", snk.err.msg);
+			sink_close(&snk);
+			goto out_db;
+		}
+	}
+
 	progress_init(&x.prog, o->progress, -1);
 	memset(&p, 0, sizeof(p));
 	p.src = &src;
@@ -294,34 +666,73 @@ cmd_export(int argc, char **argv, struct opts *o)
 	p.hooks.arg = &x;
 	p.hooks.problem = on_problem;
 	p.hooks.progress = on_progress;
+	if (x.db != NULL) {
+		p.hooks.seen = on_seen;
+		p.hooks.duplicate = on_duplicate;
+		p.hooks.recorded = on_recorded;
+		p.hooks.committed = on_committed;
+	}
 	t0 = progress_now();
 	st = pipeline_run(&p);
 	progress_done(&x.prog);
+
+	int wrote = p.stats.messages + p.stats.duplicates > 0;
+	if (archive && x.db != NULL && st != MS_FATAL &&
+	    (wrote || volume == 1) &&
+	    write_manifest_archive(&x, &snk, vol_path.s) != 0)
+		st = MS_FATAL;
 	cst = sink_close(&snk);
+	if (x.db != NULL) {
+		if (st == MS_FATAL || cst != MS_OK) {
+			/* Whatever is not durable is not recorded. */
+			db_rollback(x.db);
+		} else {
+			if (archive && wrote)
+				(void)db_set_volume(x.db, x.dest_id, volume + 1);
+			if (db_begin(x.db) != MS_OK || db_commit(x.db) != MS_OK) {
+				complain("export", "%s", x.dberr.msg);
+				st = MS_FATAL;
+			}
+		}
+		if (!archive && st != MS_FATAL && cst == MS_OK) {
+			struct buf mf = BUF_INIT;
+
+			buf_addf(&mf, "%s/manifest.jsonl", dest);
+			if ((wrote || stat(mf.s, &sb) != 0) &&
+			    write_manifest_dir(&x, dest) != 0)
+				st = MS_FATAL;
+			buf_release(&mf);
+		}
+	}
 	source_close(&src);
 	double secs = progress_now() - t0;
 
 	const char *outcome;
-	int rc;
 	const char *error = NULL;
 
 	if (st == MS_FATAL || cst != MS_OK) {
 		error = st == MS_FATAL ? p.err.msg : snk.err.msg;
-		complain("export", "%s", error);
-		complain("export", "stopped: %llu messages were saved in %s "
-		    "before the error", (unsigned long long)p.stats.messages,
-		    dest);
+		if (*error)
+			complain("export", "%s", error);
+		complain("export", "stopped: the messages saved before the "
+		    "error are kept in %s; run the same command again to "
+		    "finish", dest);
 		outcome = "fatal";
 		rc = EXIT_FATAL;
 	} else if (p.stats.interrupted) {
 		outcome = "interrupted";
 		rc = EXIT_INTERRUPTED;
-	} else if (p.stats.skipped || p.stats.failed_folders) {
+	} else if (p.stats.skipped || p.stats.failed_folders || x.changed) {
 		outcome = "partial";
 		rc = EXIT_PARTIAL;
 	} else {
 		outcome = "done";
 		rc = EXIT_DONE;
+	}
+	if (x.db != NULL) {
+		(void)db_run_end(x.db, x.run_id, p.stats.messages,
+		    p.stats.bytes, p.stats.skipped, p.stats.duplicates,
+		    outcome);
 	}
 	if (o->json) {
 		print_json(from, to, dest, &p.stats, outcome, secs, error);
@@ -333,6 +744,12 @@ cmd_export(int argc, char **argv, struct opts *o)
 		    "%.1f s", rc == EXIT_INTERRUPTED ? "interrupted after" :
 		    "exported", (unsigned long long)p.stats.messages, size,
 		    dest, secs);
+		if (p.stats.unchanged)
+			fprintf(stderr, "; %llu already saved",
+			    (unsigned long long)p.stats.unchanged);
+		if (p.stats.duplicates)
+			fprintf(stderr, "; %llu duplicates written once",
+			    (unsigned long long)p.stats.duplicates);
 		if (p.stats.skipped)
 			fprintf(stderr, "; %llu could not be read",
 			    (unsigned long long)p.stats.skipped);
@@ -340,6 +757,24 @@ cmd_export(int argc, char **argv, struct opts *o)
 			fprintf(stderr, "; %llu folders could not be read",
 			    (unsigned long long)p.stats.failed_folders);
 		fputc('\n', stderr);
+		if (rc == EXIT_INTERRUPTED)
+			fprintf(stderr, "mailsave: run the same command again "
+			    "to finish\n");
 	}
+	db_close(x.db);
+	buf_release(&x.state);
+	buf_release(&ipath);
+	buf_release(&vol_path);
+	free(spec);
+	return rc;
+
+out_db:
+	db_close(x.db);
+out_src:
+	source_close(&src);
+	buf_release(&x.state);
+	buf_release(&ipath);
+	buf_release(&vol_path);
+	free(spec);
 	return rc;
 }

@@ -25,7 +25,8 @@ enum stmt_id {
 	S_SOURCE_GET, S_SOURCE_ADD, S_DEST_GET, S_DEST_ADD, S_FIRST_SOURCE,
 	S_RUN_ADD, S_RUN_END, S_SEEN, S_FIND_SHA_FOLDER, S_FIND_SHA_ANY,
 	S_RECORD, S_STATE_GET, S_STATE_SET, S_VOLUME_GET, S_VOLUME_SET,
-	S_PROBLEM, S_EACH, S_SUMMARY, S_LAST_RUN, S_PROBLEMS,
+	S_PROBLEM, S_EACH, S_SUMMARY, S_LAST_RUN, S_PROBLEMS, S_RECORD_DUP,
+	S_DEST_LAYOUT,
 	S_COUNT
 };
 
@@ -53,6 +54,15 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "?14, ?15, (SELECT volume FROM dest WHERE id = ?3), ?16, ?17) "
 	    "ON CONFLICT(source_id, key, dest_id) DO UPDATE SET "
 	    "stamp = excluded.stamp",
+	[S_RECORD_DUP] = "INSERT INTO message(source_id, key, dest_id, run_id, "
+	    "folder, message_id, size, date, flags, keywords, sha256, "
+	    "stored_sha256, file, offset, length, volume, stamp, dup_of) "
+	    "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+	    "stored_sha256, file, offset, length, volume, ?12, id "
+	    "FROM message WHERE id = ?13 "
+	    "ON CONFLICT(source_id, key, dest_id) DO UPDATE SET "
+	    "stamp = excluded.stamp",
+	[S_DEST_LAYOUT] = "SELECT layout FROM dest WHERE id = ?1",
 	[S_STATE_GET] = "SELECT state FROM dest WHERE id = ?1",
 	[S_STATE_SET] = "UPDATE dest SET state = ?2 WHERE id = ?1",
 	[S_VOLUME_GET] = "SELECT volume FROM dest WHERE id = ?1",
@@ -548,6 +558,50 @@ db_record(struct db *db, int64_t source_id, int64_t dest_id, int64_t run_id,
 		sqlite3_bind_text(s, 16, stamp, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 17, dup_of);
 	return exec_stmt(db, s, S_RECORD);
+}
+
+int
+db_record_dup(struct db *db, int64_t source_id, int64_t dest_id,
+    int64_t run_id, const struct msg *m, const char *stamp,
+    const unsigned char sha256[32], int64_t dup_of)
+{
+	sqlite3_stmt *s = prep(db, S_RECORD_DUP);
+	const char *mid = m->head ? m->head->message_id : NULL;
+
+	if (s == NULL)
+		return MS_FATAL;
+	sqlite3_bind_int64(s, 1, source_id);
+	sqlite3_bind_text(s, 2, m->key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, dest_id);
+	sqlite3_bind_int64(s, 4, run_id);
+	sqlite3_bind_text(s, 5, m->folder, -1, SQLITE_STATIC);
+	if (mid != NULL)
+		sqlite3_bind_text(s, 6, mid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 7, m->size);
+	sqlite3_bind_int64(s, 8, msg_best_date(m));
+	sqlite3_bind_int64(s, 9, m->flags);
+	if (m->keywords != NULL && *m->keywords)
+		sqlite3_bind_text(s, 10, m->keywords, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 11, sha256, 32, SQLITE_STATIC);
+	if (stamp != NULL)
+		sqlite3_bind_text(s, 12, stamp, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 13, dup_of);
+	return exec_stmt(db, s, S_RECORD_DUP);
+}
+
+const char *
+db_dest_layout(struct db *db, int64_t dest_id)
+{
+	sqlite3_stmt *s = prep(db, S_DEST_LAYOUT);
+	const char *r = "";
+
+	if (s == NULL)
+		return "";
+	sqlite3_bind_int64(s, 1, dest_id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		r = keep_text(db, sqlite3_column_text(s, 0));
+	sqlite3_reset(s);
+	return r ? r : "";
 }
 
 int

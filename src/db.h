@@ -53,6 +53,8 @@ void db_close(struct db *db);
 int db_source(struct db *db, const char *spec, int64_t *id);
 int db_dest(struct db *db, const char *spec, const char *layout,
     int64_t *id);
+/* The layout DEST was first written with ("" when unknown). */
+const char *db_dest_layout(struct db *db, int64_t dest_id);
 /* The spec of the source this DEST was first exported from, or NULL. */
 const char *db_first_source(struct db *db);
 
@@ -89,6 +91,14 @@ int db_record(struct db *db, int64_t source_id, int64_t dest_id,
     int64_t run_id, const struct msg *m, const char *stamp,
     const unsigned char sha256[32], const struct sink_ref *ref,
     int64_t dup_of);
+
+/*
+ * Record a message whose bytes are already in DEST as message dup_of: the
+ * row points at the same file range.
+ */
+int db_record_dup(struct db *db, int64_t source_id, int64_t dest_id,
+    int64_t run_id, const struct msg *m, const char *stamp,
+    const unsigned char sha256[32], int64_t dup_of);
 
 /* The sink's resume state for DEST (NULL when none); valid until the
    next db call. */

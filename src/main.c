@@ -30,6 +30,9 @@ static const struct cmd commands[] = {
 	    "EML, Maildir or an archive" },
 	{ "list", cmd_list, "show the folders of a mailbox with message "
 	    "counts and sizes" },
+	{ "verify", cmd_verify, "prove a backup is whole: re-read DEST and "
+	    "check every message" },
+	{ "status", cmd_status, "show what the index knows about a backup" },
 	{ "help", cmd_help, "show help for mailsave or one command" },
 	{ "version", cmd_version, "show the version and linked libraries" },
 };

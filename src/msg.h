@@ -56,6 +56,10 @@ struct msg {
 	const char *extra;	/* "name=value\n" facts (raw emlx flags, ...),
 				   may be NULL */
 	const char *envelope;	/* sender of a source mbox From_ line, or NULL */
+	const char *stamp;	/* what changes when the message under this
+				   key changes (file "size:mtime", the
+				   From_ line...), or NULL; the index uses it
+				   to detect a source changed under a key */
 	const struct msg_head *head;	/* set by the pipeline before begin() */
 };
 

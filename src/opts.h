@@ -25,6 +25,8 @@ struct opts {
 	int mbox_lenient;	/* accept bare "From " separators (no date) */
 	const char *layout;	/* writer layout for archives: mbox, eml,
 				   maildir (the --to value) */
+	int archive_volume;	/* 1 for DEST itself, N for DEST's volume N:
+				   an empty volume > 1 is not created */
 	/* Checkpoint policy: whichever comes first. 0 disables that trigger. */
 	unsigned checkpoint_msgs;
 	uint64_t checkpoint_bytes;

@@ -150,6 +150,21 @@ copy_one(struct run *r, struct msg *m)
 	}
 	m->size = (int64_t)total;
 	hash_final(&r->hash, sha);
+	if (p->hooks.duplicate != NULL) {
+		int d = p->hooks.duplicate(p->hooks.arg, m, sha);
+
+		if (d != 0) {
+			sink_abort(p->snk);
+			if (d < 0) {
+				err_set(&p->err, MS_FATAL, 0, "could not record "
+				    "%s", m->key);
+				return MS_FATAL;
+			}
+			p->stats.duplicates++;
+			r->msgs_since++;
+			return MS_OK;
+		}
+	}
 	if ((st = sink_end(p->snk, sha)) != MS_OK)
 		goto sink_failed;
 	if (p->hooks.recorded != NULL &&
@@ -246,6 +261,20 @@ pipeline_run(struct pipeline *p)
 			err_copy(&p->err, &p->src->err);
 			st = MS_FATAL;
 			break;
+		}
+		if (p->hooks.seen != NULL) {
+			int seen = p->hooks.seen(p->hooks.arg, &m);
+
+			if (seen < 0) {
+				err_set(&p->err, MS_FATAL, 0, "index lookup failed "
+				    "for %s", m.key);
+				st = MS_FATAL;
+				break;
+			}
+			if (seen > 0) {
+				p->stats.unchanged++;
+				continue;
+			}
 		}
 		st = copy_one(&r, &m);
 		if (st == MS_FATAL)

@@ -28,6 +28,8 @@ struct pipeline_stats {
 	uint64_t messages;	/* written */
 	uint64_t bytes;		/* raw bytes written */
 	uint64_t skipped;	/* messages that could not be read or written */
+	uint64_t unchanged;	/* already in DEST (index), not read again */
+	uint64_t duplicates;	/* same bytes already in DEST, not written */
 	uint64_t failed_folders;
 	uint64_t checkpoints;
 	int interrupted;	/* stopped by SIGINT/SIGTERM */
@@ -48,6 +50,17 @@ struct pipeline_stats {
  */
 struct pipeline_hooks {
 	void *arg;
+	/*
+	 * seen() is asked before a message is read: 1 means it is already
+	 * in DEST (counted as unchanged, its bytes are not read), 0 copy it,
+	 * -1 stop with MS_FATAL.  duplicate() is asked when the message has
+	 * been read, before end(): 1 means the same bytes are already in
+	 * DEST (the sink drops the message; the hook records it), 0 keep it,
+	 * -1 stop.
+	 */
+	int (*seen)(void *arg, const struct msg *m);
+	int (*duplicate)(void *arg, const struct msg *m,
+	    const unsigned char sha256[32]);
 	int (*recorded)(void *arg, const struct msg *m,
 	    const unsigned char sha256[32], const struct sink_ref *ref);
 	int (*committed)(void *arg);

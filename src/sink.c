@@ -139,6 +139,37 @@ sink_checkpoint(struct sink *snk)
 }
 
 int
+sink_state(struct sink *snk, struct buf *out)
+{
+	buf_reset(out);
+	if (snk->state != SINK_OPEN || snk->ops->state == NULL)
+		return MS_OK;
+	return latch(snk, snk->ops->state(snk, out));
+}
+
+int
+sink_resume(struct sink *snk, const char *state)
+{
+	if (snk->state != SINK_OPEN)
+		return err_set(&snk->err, MS_FATAL, 0,
+		    "internal error: resume in state %d", snk->state);
+	if (snk->ops->resume == NULL || state == NULL)
+		return MS_OK;
+	return latch(snk, snk->ops->resume(snk, state));
+}
+
+int
+sink_add_file(struct sink *snk, const char *name, const char *path)
+{
+	if (snk->state != SINK_OPEN)
+		return err_set(&snk->err, MS_FATAL, 0,
+		    "internal error: add_file in state %d", snk->state);
+	if (snk->ops->add_file == NULL)
+		return MS_FAILED;
+	return latch(snk, snk->ops->add_file(snk, name, path));
+}
+
+int
 sink_close(struct sink *snk)
 {
 	int r = MS_OK;

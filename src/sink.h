@@ -53,6 +53,19 @@ struct sink_ops {
 	void (*abort)(struct sink *);
 	int (*checkpoint)(struct sink *);	/* may be NULL: durable at close */
 	int (*close)(struct sink *);
+	/*
+	 * Optional, for resumable runs.  state() describes what is durable
+	 * after a checkpoint (mbox: every file and its length), as text the
+	 * index keeps; resume(), called once right after open() when the
+	 * index holds such a state, brings DEST back to it (mbox: truncate
+	 * each file to its recorded length, dropping a half-written
+	 * message).  add_file() puts a finished file (the manifest) into
+	 * DEST under NAME, before close(); sinks without it leave that to
+	 * the caller (directories).
+	 */
+	int (*state)(struct sink *, struct buf *out);
+	int (*resume)(struct sink *, const char *state);
+	int (*add_file)(struct sink *, const char *name, const char *path);
 };
 
 /* Where the last ended message went (for the index and the manifest). */
@@ -96,6 +109,12 @@ int sink_end(struct sink *snk, const unsigned char sha256[32]);
 void sink_abort(struct sink *snk);
 int sink_checkpoint(struct sink *snk);
 int sink_close(struct sink *snk);
+
+/* The optional operations; MS_OK when the sink does not have them. */
+int sink_state(struct sink *snk, struct buf *out);
+int sink_resume(struct sink *snk, const char *state);
+/* MS_FAILED when the sink has no add_file (the caller writes the file). */
+int sink_add_file(struct sink *snk, const char *name, const char *path);
 
 /* Whether DEST names an archive (by its suffix). */
 int sink_is_archive(const char *dest);
