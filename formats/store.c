@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -37,6 +38,7 @@ struct store {
 	struct buf full;	/* DEST + "/" + rel */
 	int fd;			/* current file, -1 when none */
 	/* archive */
+	locale_t utf8;		/* owned: LC_CTYPE for libarchive calls */
 	struct archive *a;	/* owned, current volume */
 	int volume;
 	struct buf name;
@@ -45,6 +47,31 @@ struct store {
 static const char *const suffixes[] = {
 	".tar.gz", ".tar.zst", ".tar.xz", ".tgz", ".tar", ".zip", NULL
 };
+
+/*
+ * libarchive converts entry names through the thread's LC_CTYPE; in the C
+ * locale a UTF-8 name from a zip cannot be converted and comes back NULL.
+ * Archive calls therefore run under a UTF-8 LC_CTYPE (uselocale).
+ */
+static locale_t
+enter(struct store *st)
+{
+	static const char *const names[] = {
+		"C.UTF-8", "C.utf8", "en_US.UTF-8", NULL
+	};
+
+	if (st->utf8 == (locale_t)0)
+		for (size_t i = 0; names[i] != NULL && st->utf8 == (locale_t)0; i++)
+			st->utf8 = newlocale(LC_CTYPE_MASK, names[i], (locale_t)0);
+	return st->utf8 != (locale_t)0 ? uselocale(st->utf8) : (locale_t)0;
+}
+
+static void
+leave(locale_t old)
+{
+	if (old != (locale_t)0)
+		uselocale(old);
+}
 
 void
 store_volume_path(struct buf *out, const char *dest, int volume)
@@ -68,17 +95,35 @@ store_volume_path(struct buf *out, const char *dest, int volume)
 }
 
 void
-store_index_path(struct buf *out, const char *dest)
+store_index_dir(struct buf *out, const char *dest, const char *layout)
 {
 	size_t n = strlen(dest);
+	struct stat sb;
 
 	while (n > 1 && dest[n - 1] == '/')
 		n--;
 	buf_add(out, dest, n);
 	if (sink_is_archive(dest))
-		buf_adds(out, ".mailsave.db");
-	else
-		buf_adds(out, "/.mailsave/index.db");
+		return;
+	if (layout == NULL) {
+		size_t len = out->len;
+
+		buf_adds(out, "/mailsave-index");
+		if (stat(out->s, &sb) == 0)
+			return;
+		buf_setlen(out, len);
+		buf_adds(out, "/.mailsave");
+		return;
+	}
+	buf_adds(out, strcmp(layout, "maildir") == 0 ? "/mailsave-index" :
+	    "/.mailsave");
+}
+
+void
+store_index_path(struct buf *out, const char *dest, const char *layout)
+{
+	store_index_dir(out, dest, layout);
+	buf_adds(out, sink_is_archive(dest) ? ".mailsave.db" : "/index.db");
 }
 
 static int
@@ -102,6 +147,7 @@ push_dir(struct store *st)
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		if (st->depth == 0 && (strcmp(de->d_name, ".mailsave") == 0 ||
+		    strcmp(de->d_name, "mailsave-index") == 0 ||
 		    strcmp(de->d_name, "manifest.jsonl") == 0))
 			continue;
 		if (lv.n == cap) {
@@ -202,7 +248,11 @@ store_open(struct store **out, const char *dest, int manifest_only,
 	} else {
 		st->is_archive = 1;
 		st->volume = 1;
-		if (open_volume(st) != MS_OK) {
+		locale_t old = enter(st);
+		int r = open_volume(st);
+
+		leave(old);
+		if (r != MS_OK) {
 			store_close(st);
 			return MS_FATAL;
 		}
@@ -277,8 +327,17 @@ arc_next(struct store *st, const char **name, int *volume, int64_t *size)
 			    archive_error_string(st->a));
 		if (archive_entry_filetype(ae) != AE_IFREG)
 			continue;
+		/* UTF-8 names in any locale (the C locale cannot convert). */
+		const char *pn = archive_entry_pathname_utf8(ae);
+
+		if (pn == NULL)
+			pn = archive_entry_pathname(ae);
+		if (pn == NULL)
+			return err_set(st->err, MS_FATAL, 0, "volume %d of %s: "
+			    "an entry without a readable name", st->volume,
+			    st->dest);
 		buf_reset(&st->name);
-		buf_adds(&st->name, archive_entry_pathname(ae));
+		buf_adds(&st->name, pn);
 		if ((strcmp(st->name.s, "manifest.jsonl") == 0) !=
 		    st->manifest_only)
 			continue;
@@ -293,8 +352,13 @@ int
 store_next(struct store *st, const char **name, int *volume, int64_t *size)
 {
 	*volume = 1;
-	if (st->is_archive)
-		return arc_next(st, name, volume, size);
+	if (st->is_archive) {
+		locale_t old = enter(st);
+		int r = arc_next(st, name, volume, size);
+
+		leave(old);
+		return r;
+	}
 	return dir_next(st, name, size);
 }
 
@@ -303,8 +367,10 @@ store_read(struct store *st, void *buf, size_t len, size_t *got)
 {
 	*got = 0;
 	if (st->is_archive) {
+		locale_t old = enter(st);
 		la_ssize_t n = archive_read_data(st->a, buf, len);
 
+		leave(old);
 		if (n < 0)
 			return err_set(st->err, MS_FATAL, 0, "%s in %s: %s",
 			    st->name.s, st->dest, archive_error_string(st->a));
@@ -338,6 +404,8 @@ store_close(struct store *st)
 		close(st->fd);
 	if (st->a != NULL)
 		archive_read_free(st->a);
+	if (st->utf8 != (locale_t)0)
+		freelocale(st->utf8);
 	buf_release(&st->rel);
 	buf_release(&st->full);
 	buf_release(&st->name);

@@ -44,7 +44,14 @@ void store_close(struct store *st);
 #include "buf.h"
 void store_volume_path(struct buf *out, const char *dest, int volume);
 
-/* Where the index of DEST lives by default. */
-void store_index_path(struct buf *out, const char *dest);
+/*
+ * Where the index of DEST lives by default: DEST/.mailsave/index.db, or
+ * DEST/mailsave-index/index.db for a Maildir (where every ".name" folder is
+ * a mailbox to Maildir++ readers), or DEST.mailsave.db beside an archive.
+ * LAYOUT may be NULL when unknown: then the folder that exists wins.
+ * store_index_dir() gives the folder (nothing for an archive).
+ */
+void store_index_path(struct buf *out, const char *dest, const char *layout);
+void store_index_dir(struct buf *out, const char *dest, const char *layout);
 
 #endif

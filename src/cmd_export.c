@@ -190,7 +190,7 @@ check_dest(const char *dest, int archive, int has_index)
 		if (errno == ENOENT)
 			return 0;
 		complain("export", "%s: %s", dest, strerror(errno));
-		return -1;
+		return -2;	/* cannot reach DEST at all: fatal */
 	}
 	if (archive) {
 		complain("export", "%s already exists and has no index "
@@ -315,7 +315,7 @@ restart_dest(const char *dest, int archive, const char *index)
 	}
 	if (stat(dest, &sb) != 0)
 		return 0;
-	buf_addf(&p, "%s/.mailsave", dest);
+	store_index_dir(&p, dest, NULL);
 	if (stat(p.s, &sb) != 0) {
 		DIR *d = opendir(dest);
 		struct dirent *de;
@@ -328,7 +328,7 @@ restart_dest(const char *dest, int archive, const char *index)
 			closedir(d);
 		if (!empty) {
 			complain("export", "--restart: %s was not made by "
-			    "mailsave (no .mailsave/ inside); not emptying it",
+			    "mailsave (no index inside); not emptying it",
 			    dest);
 			r = -1;
 		}
@@ -359,7 +359,7 @@ source_spec(const struct source *src)
 static int
 write_manifest_dir(struct export_ctx *x, const char *dest)
 {
-	char *tmp = xasprintf("%s/.mailsave/manifest.jsonl.tmp", dest);
+	char *tmp = xasprintf("%s/.manifest.jsonl.tmp", dest);
 	char *final = xasprintf("%s/manifest.jsonl", dest);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
@@ -569,7 +569,7 @@ cmd_export(int argc, char **argv, struct opts *o)
 	err_clear(&x.dberr);
 	rc = EXIT_FATAL;
 	if (index == NULL) {
-		store_index_path(&ipath, dest);
+		store_index_path(&ipath, dest, to);
 		index = ipath.s;
 	}
 	if (restart && restart_dest(dest, archive, index) != 0) {
@@ -577,8 +577,8 @@ cmd_export(int argc, char **argv, struct opts *o)
 		goto out_src;
 	}
 	has_index = !no_index && stat(index, &sb) == 0;
-	if (check_dest(dest, archive, has_index) != 0) {
-		rc = EXIT_USAGE;
+	if ((st = check_dest(dest, archive, has_index)) != 0) {
+		rc = st == -2 ? EXIT_FATAL : EXIT_USAGE;
 		goto out_src;
 	}
 	if (!no_index) {
@@ -587,7 +587,7 @@ cmd_export(int argc, char **argv, struct opts *o)
 		if (!archive) {
 			struct buf dir = BUF_INIT;
 
-			buf_addf(&dir, "%s/.mailsave", dest);
+			store_index_dir(&dir, dest, to);
 			if (path_mkdirs(dir.s) != 0) {
 				complain("export", "%s: %s", dir.s,
 				    strerror(errno));

@@ -79,7 +79,7 @@ cmd_status(int argc, char **argv, struct opts *o)
 	}
 	dest = argv[optind];
 	if (index == NULL) {
-		store_index_path(&ipath, dest);
+		store_index_path(&ipath, dest, NULL);
 		index = ipath.s;
 	}
 	err_clear(&e);

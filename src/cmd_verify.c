@@ -388,7 +388,7 @@ cmd_verify(int argc, char **argv, struct opts *o)
 	v.o = o;
 	err_clear(&e);
 	if (index == NULL) {
-		store_index_path(&ipath, dest);
+		store_index_path(&ipath, dest, NULL);
 		index = ipath.s;
 	}
 	if (stat(index, &sb) == 0) {
