@@ -714,9 +714,14 @@ cmd_export(int argc, char **argv, struct opts *o)
 		error = st == MS_FATAL ? p.err.msg : snk.err.msg;
 		if (*error)
 			complain("export", "%s", error);
-		complain("export", "stopped: the messages saved before the "
-		    "error are kept in %s; run the same command again to "
-		    "finish", dest);
+		if (archive)
+			complain("export", "stopped: no archive was written "
+			    "(%s was not created); the volumes finished before "
+			    "are intact", vol_path.s);
+		else
+			complain("export", "stopped: the messages saved "
+			    "before the error are kept in %s; run the same "
+			    "command again to finish", dest);
 		outcome = "fatal";
 		rc = EXIT_FATAL;
 	} else if (p.stats.interrupted) {
