@@ -651,7 +651,11 @@ cmd_export(int argc, char **argv, struct opts *o)
 			sink_close(&snk);
 			goto out_db;
 		}
-		if (state != NULL && sink_resume(&snk, state) != MS_OK) {
+		/*
+		 * No state yet means nothing was committed: whatever a killed
+		 * run left in DEST is dropped ("" empties the mbox files).
+		 */
+		if (sink_resume(&snk, state != NULL ? state : "") != MS_OK) {
 			complain("export", "%s", snk.err.msg);
 			sink_close(&snk);
 			goto out_db;

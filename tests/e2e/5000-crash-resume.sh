@@ -41,10 +41,10 @@ PY
 export_to() {	# export_to DEST FORMAT [strace injection]
 	local dest=$1 fmt=$2 when=${3:-}
 	if [ -n "$when" ]; then
-		strace -o /dev/null -e trace=$CALLS \
+		( strace -o /dev/null -e trace=$CALLS \
 			-e inject=$CALLS:signal=SIGKILL:when=$when \
 			"$MAILSAVE" -q export --from src --to "$fmt" -o "$dest" \
-			--checkpoint 4 >/dev/null 2>&1
+			--checkpoint 4 >/dev/null 2>&1 ) 2>/dev/null
 	else
 		"$MAILSAVE" -q export --from src --to "$fmt" -o "$dest" --checkpoint 4
 	fi
