@@ -112,6 +112,20 @@ on_seen(void *arg, const struct msg *m)
 	return seen;
 }
 
+/* For readers that can avoid fetching what is saved (source.h). */
+static int
+on_saved(void *arg, const char *folder, const char *key)
+{
+	struct export_ctx *x = arg;
+	int seen, changed;
+
+	(void)folder;
+	if (db_seen(x->db, x->src_id, x->dest_id, key, NULL, &seen,
+	    &changed) != MS_OK)
+		return 0;
+	return seen;
+}
+
 static int
 on_duplicate(void *arg, const struct msg *m, const unsigned char sha[32])
 {
@@ -671,6 +685,8 @@ cmd_export(int argc, char **argv, struct opts *o)
 	p.hooks.problem = on_problem;
 	p.hooks.progress = on_progress;
 	if (x.db != NULL) {
+		src.saved = on_saved;
+		src.saved_arg = &x;
 		p.hooks.seen = on_seen;
 		p.hooks.duplicate = on_duplicate;
 		p.hooks.recorded = on_recorded;

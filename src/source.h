@@ -72,6 +72,14 @@ struct source {
 	const struct opts *opts;	/* borrowed */
 	struct err err;
 	char *path;		/* owned: the path or spec, prefix removed */
+	/*
+	 * Set by the caller after source_open() when an index knows what DEST holds (may be
+	 * NULL): saved(arg, folder, key) returns 1 when the message with
+	 * that key is already saved, so a network reader need not fetch it
+	 * at all (it may still yield it: the pipeline skips it unread).
+	 */
+	int (*saved)(void *arg, const char *folder, const char *key);
+	void *saved_arg;
 };
 
 /*
