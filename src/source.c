@@ -49,10 +49,23 @@ source_open(struct source *src, const char *spec, const struct opts *o)
 	}
 	if (*path == '\0')
 		return err_set(&src->err, MS_FATAL, 0, "empty source path");
-	if (strstr(path, "://") != NULL && best == NULL)
-		return err_set(&src->err, MS_FATAL, 0,
-		    "%s: live accounts (IMAP, POP3) are not supported by "
-		    "this build yet", path);
+	if (strstr(path, "://") != NULL && best == NULL) {
+		/* A URL: no file to stat, the network readers probe it. */
+		for (size_t i = 0; sources[i] != NULL; i++) {
+			int bid = sources[i]->probe ? sources[i]->probe(path) : 0;
+
+			if (bid > best_bid) {
+				best_bid = bid;
+				best = sources[i];
+			}
+		}
+		if (best == NULL)
+			return err_set(&src->err, MS_FATAL, 0,
+			    "%s: not an address mailsave can read (mailsave reads "
+			    "imaps://, imap://, pop3s:// and pop3:// accounts)",
+			    path);
+		goto open;
+	}
 	if (stat(path, &st) != 0)
 		return err_set(&src->err, MS_FATAL, errno, "%s", path);
 	if (access(path, R_OK) != 0)
@@ -72,6 +85,7 @@ source_open(struct source *src, const char *spec, const struct opts *o)
 			    "mbox file, an Apple Mail export, a Maildir or a "
 			    "folder of .eml files)", path);
 	}
+open:
 	src->ops = best;
 	src->path = xstrdup(path);
 	if (best->open == NULL)
