@@ -41,7 +41,9 @@ source_open(struct source *src, const char *spec, const struct opts *o)
 			pre = name;
 		}
 		n = strlen(pre);
-		if (strncmp(spec, pre, n) == 0) {
+		/* "imap://..." is a URL for the probes, not "imap:" + path. */
+		if (strncmp(spec, pre, n) == 0 &&
+		    strncmp(spec + n, "//", 2) != 0) {
 			best = sources[i];
 			path = spec + n;
 			break;
