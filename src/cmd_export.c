@@ -85,8 +85,8 @@ on_problem(void *arg, int status, const char *what, const char *text)
 	x->problems++;
 	progress_done(&x->prog);
 	if (what != NULL)
-		complain("export", "%s%s: %s",
-		    status == MS_FAILED ? "folder " : "", what, text);
+		complain("export", "%s%s: %s", status == MS_FAILED ?
+		    "folder " : status == MS_OK ? "warning: " : "", what, text);
 	else
 		complain("export", "%s", text);
 	if (x->db != NULL && x->run_id != 0)
@@ -267,11 +267,15 @@ print_json(const char *from, const char *to, const char *dest,
 	printf(",\"dest\":");
 	json_string(dest);
 	printf(",\"messages\":%llu,\"bytes\":%llu,\"skipped\":%llu,"
-	    "\"failed_folders\":%llu,\"checkpoints\":%llu,\"seconds\":%.3f,"
+	    "\"failed_folders\":%llu,\"warnings\":%llu,\"unchanged\":%llu,"
+	    "\"duplicates\":%llu,\"checkpoints\":%llu,\"seconds\":%.3f,"
 	    "\"outcome\":\"%s\"",
 	    (unsigned long long)st->messages, (unsigned long long)st->bytes,
 	    (unsigned long long)st->skipped,
 	    (unsigned long long)st->failed_folders,
+	    (unsigned long long)st->warnings,
+	    (unsigned long long)st->unchanged,
+	    (unsigned long long)st->duplicates,
 	    (unsigned long long)st->checkpoints, secs, outcome);
 	if (error != NULL) {
 		printf(",\"error\":");
@@ -747,7 +751,8 @@ cmd_export(int argc, char **argv, struct opts *o)
 	} else if (p.stats.interrupted) {
 		outcome = "interrupted";
 		rc = EXIT_INTERRUPTED;
-	} else if (p.stats.skipped || p.stats.failed_folders || x.changed) {
+	} else if (p.stats.skipped || p.stats.failed_folders || x.changed ||
+	    p.stats.warnings) {
 		outcome = "partial";
 		rc = EXIT_PARTIAL;
 	} else {
@@ -775,6 +780,9 @@ cmd_export(int argc, char **argv, struct opts *o)
 		if (p.stats.duplicates)
 			fprintf(stderr, "; %llu duplicates written once",
 			    (unsigned long long)p.stats.duplicates);
+		if (p.stats.warnings)
+			fprintf(stderr, "; %llu exported with a warning",
+			    (unsigned long long)p.stats.warnings);
 		if (p.stats.skipped)
 			fprintf(stderr, "; %llu could not be read",
 			    (unsigned long long)p.stats.skipped);

@@ -1,14 +1,53 @@
 /*
- * SHA-256 via libcrypto's EVP API.
+ * SHA-256 via libcrypto's EVP API, computed on a helper thread.
+ *
+ * Hashing every byte costs as much CPU as moving it (about 1.8 GB/s with
+ * the SHA extensions, against a page-cache copy's few GB/s), so each
+ * struct hash hands its bytes to a thread of its own through a ring
+ * buffer and the caller goes on reading and writing on the other core.
+ * hash_update() copies the bytes into the ring (waiting while it is full);
+ * hash_final() and hash_begin() wait until the thread has consumed
+ * everything.  The EVP context is only touched by the thread while bytes
+ * are queued, and only by the caller when the ring is drained, with the
+ * mutex ordering the two.  When a thread cannot be started the same calls
+ * hash inline.
  */
 #include "config.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "hash.h"
+#include "xalloc.h"
+
+#define RING_SIZE	(4u << 20)
+#define WAKE_AT		(64u << 10)	/* queue this much before waking */
+
+/*
+ * A single-producer, single-consumer ring.  head is advanced only by the
+ * caller, tail only by the worker; both grow without bound (positions
+ * modulo RING_SIZE).  The worker sleeps when the ring is empty and is woken
+ * only when WAKE_AT bytes are queued or the caller needs the digest; small
+ * messages are therefore hashed by the caller itself at hash_final(),
+ * while the worker is asleep, with no thread switch at all.
+ */
+struct hash_worker {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t more;		/* worker: bytes queued, or stop */
+	pthread_cond_t room;		/* caller: bytes consumed */
+	unsigned char *ring;		/* owned, RING_SIZE bytes */
+	_Atomic size_t head, tail;
+	atomic_int sleeping;		/* the worker waits on `more` */
+	atomic_int waiting;		/* the caller waits on `room` */
+	int stop;			/* under mu */
+	EVP_MD_CTX *ctx;		/* borrowed from struct hash */
+};
 
 static void
 hash_die(void)
@@ -17,17 +56,139 @@ hash_die(void)
 	abort();
 }
 
+/* Hash queued bytes [tail, head) up to the wrap; returns the count. */
+static size_t
+consume(struct hash_worker *w, size_t head)
+{
+	size_t tail = atomic_load(&w->tail);
+	size_t off = tail % RING_SIZE;
+	size_t n = head - tail;
+
+	if (n > RING_SIZE - off)
+		n = RING_SIZE - off;
+	if (n && EVP_DigestUpdate(w->ctx, w->ring + off, n) != 1)
+		hash_die();
+	atomic_store(&w->tail, tail + n);
+	return n;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct hash_worker *w = arg;
+
+	for (;;) {
+		size_t head = atomic_load(&w->head);
+
+		if (head != atomic_load(&w->tail)) {
+			consume(w, head);
+			if (atomic_load(&w->waiting)) {
+				pthread_mutex_lock(&w->mu);
+				pthread_cond_signal(&w->room);
+				pthread_mutex_unlock(&w->mu);
+			}
+			continue;
+		}
+		pthread_mutex_lock(&w->mu);
+		atomic_store(&w->sleeping, 1);
+		while (atomic_load(&w->head) == atomic_load(&w->tail) &&
+		    !w->stop)
+			pthread_cond_wait(&w->more, &w->mu);
+		atomic_store(&w->sleeping, 0);
+		if (w->stop && atomic_load(&w->head) == atomic_load(&w->tail)) {
+			pthread_mutex_unlock(&w->mu);
+			break;
+		}
+		pthread_mutex_unlock(&w->mu);
+	}
+	return NULL;
+}
+
+static void
+wake(struct hash_worker *w)
+{
+	if (atomic_load(&w->sleeping)) {
+		pthread_mutex_lock(&w->mu);
+		pthread_cond_signal(&w->more);
+		pthread_mutex_unlock(&w->mu);
+	}
+}
+
+/*
+ * Wait until everything queued is hashed.  While the worker sleeps the
+ * caller hashes the rest itself, holding the mutex: a worker that wakes
+ * spuriously blocks on it and then finds the ring empty.
+ */
+static void
+drain(struct hash_worker *w)
+{
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		size_t head = atomic_load(&w->head);
+
+		if (head == atomic_load(&w->tail))
+			break;
+		if (atomic_load(&w->sleeping)) {
+			while (consume(w, head) != 0)
+				;
+			break;
+		}
+		atomic_store(&w->waiting, 1);
+		pthread_cond_wait(&w->room, &w->mu);
+		atomic_store(&w->waiting, 0);
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
 void
 hash_init(struct hash *h)
 {
+	struct hash_worker *w;
+
 	h->ctx = EVP_MD_CTX_new();
+	h->worker = NULL;
 	if (h->ctx == NULL)
 		hash_die();
+	w = xcalloc(1, sizeof(*w));
+	w->ring = xmalloc(RING_SIZE);
+	w->ctx = h->ctx;
+	atomic_init(&w->head, 0);
+	atomic_init(&w->tail, 0);
+	atomic_init(&w->sleeping, 0);
+	atomic_init(&w->waiting, 0);
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->more, NULL);
+	pthread_cond_init(&w->room, NULL);
+	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+		/* No thread: hash inline. */
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->more);
+		pthread_cond_destroy(&w->room);
+		free(w->ring);
+		free(w);
+		return;
+	}
+	h->worker = w;
 }
 
 void
 hash_release(struct hash *h)
 {
+	struct hash_worker *w = h->worker;
+
+	if (w != NULL) {
+		pthread_mutex_lock(&w->mu);
+		w->stop = 1;
+		pthread_cond_signal(&w->more);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->thread, NULL);
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->more);
+		pthread_cond_destroy(&w->room);
+		free(w->ring);
+		free(w);
+		h->worker = NULL;
+	}
 	EVP_MD_CTX_free(h->ctx);
 	h->ctx = NULL;
 }
@@ -35,6 +196,8 @@ hash_release(struct hash *h)
 void
 hash_begin(struct hash *h)
 {
+	if (h->worker != NULL)
+		drain(h->worker);
 	if (EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1)
 		hash_die();
 }
@@ -42,8 +205,44 @@ hash_begin(struct hash *h)
 void
 hash_update(struct hash *h, const void *data, size_t len)
 {
-	if (len && EVP_DigestUpdate(h->ctx, data, len) != 1)
-		hash_die();
+	struct hash_worker *w = h->worker;
+	const unsigned char *p = data;
+
+	if (len == 0)
+		return;
+	if (w == NULL) {
+		if (EVP_DigestUpdate(h->ctx, data, len) != 1)
+			hash_die();
+		return;
+	}
+	while (len > 0) {
+		size_t head = atomic_load(&w->head);
+		size_t free_bytes = RING_SIZE - (head - atomic_load(&w->tail));
+		size_t off = head % RING_SIZE, n;
+
+		if (free_bytes == 0) {
+			/* Full: make sure the worker runs, then wait. */
+			pthread_mutex_lock(&w->mu);
+			pthread_cond_signal(&w->more);
+			atomic_store(&w->waiting, 1);
+			while (RING_SIZE - (atomic_load(&w->head) -
+			    atomic_load(&w->tail)) == 0)
+				pthread_cond_wait(&w->room, &w->mu);
+			atomic_store(&w->waiting, 0);
+			pthread_mutex_unlock(&w->mu);
+			continue;
+		}
+		n = len < free_bytes ? len : free_bytes;
+		if (n > RING_SIZE - off)
+			n = RING_SIZE - off;
+		/* [head, head + n) is free: the worker reads [tail, head). */
+		memcpy(w->ring + off, p, n);
+		atomic_store(&w->head, head + n);
+		p += n;
+		len -= n;
+		if (head + n - atomic_load(&w->tail) >= WAKE_AT)
+			wake(w);
+	}
 }
 
 void
@@ -51,6 +250,8 @@ hash_final(struct hash *h, unsigned char out[32])
 {
 	unsigned int n = 32;
 
+	if (h->worker != NULL)
+		drain(h->worker);
 	if (EVP_DigestFinal_ex(h->ctx, out, &n) != 1)
 		hash_die();
 }

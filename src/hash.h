@@ -1,14 +1,19 @@
 /*
  * SHA-256 through libcrypto (OpenSSL's EVP interface): no hand-written
  * crypto.  A struct hash is reused across messages: hash_begin() restarts.
+ * Each struct hash hashes on a thread of its own (hash.c); the calls are
+ * used from one thread only.
  */
 #ifndef MAILSAVE_HASH_H
 #define MAILSAVE_HASH_H
 
 #include <stddef.h>
 
+struct hash_worker;
+
 struct hash {
 	void *ctx;		/* owned: EVP_MD_CTX */
+	struct hash_worker *worker;	/* owned: the hashing thread */
 };
 
 void hash_init(struct hash *h);

@@ -60,6 +60,9 @@ struct msg {
 				   key changes (file "size:mtime", the
 				   From_ line...), or NULL; the index uses it
 				   to detect a source changed under a key */
+	const char *warning;	/* exported, but with a problem the source
+				   names (damaged framing, an attachment
+				   missing on disk), or NULL */
 	const struct msg_head *head;	/* set by the pipeline before begin() */
 };
 

@@ -176,6 +176,13 @@ copy_one(struct run *r, struct msg *m)
 	p->stats.bytes += total;
 	r->msgs_since++;
 	r->bytes_since += total;
+	if (m->warning != NULL) {
+		struct err w;
+
+		err_set(&w, MS_OK, 0, "%s", m->warning);
+		p->stats.warnings++;
+		report(p, MS_OK, m, &w);
+	}
 	return MS_OK;
 
 sink_failed:

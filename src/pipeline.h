@@ -31,6 +31,7 @@ struct pipeline_stats {
 	uint64_t unchanged;	/* already in DEST (index), not read again */
 	uint64_t duplicates;	/* same bytes already in DEST, not written */
 	uint64_t failed_folders;
+	uint64_t warnings;	/* exported, with a problem the source named */
 	uint64_t checkpoints;
 	int interrupted;	/* stopped by SIGINT/SIGTERM */
 };
@@ -45,7 +46,8 @@ struct pipeline_stats {
  *   recorded()   called after sink_end() with the message and where it
  *                went (not yet durable);
  *   problem()    called for each skipped message or failed folder with
- *                the status and the error text (source or sink).
+ *                the status and the error text (source or sink), and
+ *                with MS_OK for a message exported with a warning.
  * A hook returning non-zero stops the run with MS_FATAL.
  */
 struct pipeline_hooks {

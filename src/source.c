@@ -70,8 +70,17 @@ source_open(struct source *src, const char *spec, const struct opts *o)
 	}
 	if (stat(path, &st) != 0)
 		return err_set(&src->err, MS_FATAL, errno, "%s", path);
-	if (access(path, R_OK) != 0)
-		return err_set(&src->err, MS_FATAL, errno, "%s", path);
+	if (access(path, R_OK) != 0) {
+		int e = errno;
+
+		if ((e == EPERM || e == EACCES) &&
+		    strstr(path, "Library/Mail") != NULL)
+			return err_set(&src->err, MS_FATAL, e, "%s (macOS "
+			    "guards Mail's folder: grant Full Disk Access to "
+			    "your terminal in System Settings → Privacy & "
+			    "Security, then run mailsave again)", path);
+		return err_set(&src->err, MS_FATAL, e, "%s", path);
+	}
 	if (best == NULL) {
 		for (size_t i = 0; sources[i] != NULL; i++) {
 			int bid = sources[i]->probe ? sources[i]->probe(path) : 0;
