@@ -963,6 +963,14 @@ zip_add(struct archive *a, const char *path, const char *name, int depth,
 		return 0;
 	e = archive_entry_new();
 	archive_entry_copy_stat(e, &st);
+	/*
+	 * Only the modification time: reading the payload for the first
+	 * export changes its access time, and a second export of the same
+	 * store must make the same bytes.
+	 */
+	archive_entry_unset_atime(e);
+	archive_entry_unset_ctime(e);
+	archive_entry_unset_birthtime(e);
 	archive_entry_set_pathname(e, name);
 	if (S_ISLNK(st.st_mode)) {
 		char target[4096];

@@ -183,8 +183,8 @@ tree_flush(struct sink *snk)
 	if (t->wlen == 0)
 		return MS_OK;
 	if (write_all(t->fd, t->wbuf, t->wlen) != 0)
-		return err_set(&snk->err, MS_FATAL, errno, "write %s/%s",
-		    t->dir.s, t->tmp.s);
+		return err_set(&snk->err, MS_FATAL, errno, "write %s/%s/%s",
+		    t->dest, t->dir.s, t->tmp.s);
 	t->wlen = 0;
 	return MS_OK;
 }
@@ -731,7 +731,22 @@ tree_sink_close(struct sink *snk)
 	if (t == NULL)
 		return MS_OK;
 	tree_sink_abort(snk);
-	r = tree_sink_checkpoint(snk);
+	if (snk->state == SINK_DEAD) {
+		/*
+		 * After a fatal error nothing more is published: the pending
+		 * messages are not durable and the index will not record
+		 * them, so their temp files go.
+		 */
+		for (size_t i = 0; i < t->npend; i++) {
+			if (t->pend[i].tmp == NULL)
+				continue;
+			tree_join(&t->path, t->pend[i].dir, t->pend[i].tmp);
+			(void)unlinkat(t->rootfd, t->path.s, 0);
+		}
+		r = MS_FATAL;
+	} else {
+		r = tree_sink_checkpoint(snk);
+	}
 	if (close(t->rootfd) != 0 && r == MS_OK)
 		r = err_set(&snk->err, MS_FATAL, errno, "close %s", t->dest);
 	for (size_t i = 0; i < t->npend; i++)

@@ -445,6 +445,27 @@ write_manifest_archive(struct export_ctx *x, struct sink *snk,
 	return r;
 }
 
+/* After a failure: reopen the sink and resume it to the committed state. */
+static int
+restore_dest(struct export_ctx *x, const char *to, const char *dest,
+    const struct opts *o)
+{
+	struct sink again;
+	const char *state;
+	int r;
+
+	if (db_get_state(x->db, x->dest_id, &state) != MS_OK)
+		return MS_FATAL;
+	if (sink_open(&again, to, dest, o) != MS_OK) {
+		sink_close(&again);
+		return MS_FATAL;
+	}
+	r = sink_resume(&again, state != NULL ? state : "");
+	if (sink_close(&again) != MS_OK)
+		r = MS_FATAL;
+	return r;
+}
+
 int
 cmd_export(int argc, char **argv, struct opts *o)
 {
@@ -701,16 +722,32 @@ cmd_export(int argc, char **argv, struct opts *o)
 	progress_done(&x.prog);
 
 	int wrote = p.stats.messages + p.stats.duplicates > 0;
-	if (archive && x.db != NULL && st != MS_FATAL &&
+	/*
+	 * An archive still alive gets its manifest, even when the source
+	 * failed: what it holds is kept and recorded.
+	 */
+	if (archive && x.db != NULL && snk.state == SINK_OPEN &&
 	    (wrote || volume == 1) &&
-	    write_manifest_archive(&x, &snk, vol_path.s) != 0)
+	    write_manifest_archive(&x, &snk, vol_path.s) != 0 &&
+	    st != MS_FATAL) {
+		err_copy(&p.err, &snk.err);
 		st = MS_FATAL;
+	}
 	cst = sink_close(&snk);
 	if (x.db != NULL) {
-		if (st == MS_FATAL || cst != MS_OK) {
-			/* Whatever is not durable is not recorded. */
+		if (cst != MS_OK) {
+			/*
+			 * Whatever is not durable is not recorded, and DEST is
+			 * brought back to what the index records (mbox files
+			 * cut to their committed lengths), so that verify finds
+			 * it whole and the rerun finishes the job.
+			 */
 			db_rollback(x.db);
+			if (!archive)
+				(void)restore_dest(&x, to, dest, o);
 		} else {
+			/* Everything ended is durable: record it, even if the
+			   run stopped on an error. */
 			if (archive && wrote)
 				(void)db_set_volume(x.db, x.dest_id, volume + 1);
 			if (db_begin(x.db) != MS_OK || db_commit(x.db) != MS_OK) {
@@ -718,7 +755,7 @@ cmd_export(int argc, char **argv, struct opts *o)
 				st = MS_FATAL;
 			}
 		}
-		if (!archive && st != MS_FATAL && cst == MS_OK) {
+		if (!archive && cst == MS_OK) {
 			struct buf mf = BUF_INIT;
 
 			buf_addf(&mf, "%s/manifest.jsonl", dest);

@@ -123,6 +123,13 @@ static void
 drain(struct hash_worker *w)
 {
 	pthread_mutex_lock(&w->mu);
+	/*
+	 * `waiting` is raised before the ring is looked at: the worker
+	 * publishes tail before it reads `waiting`, so either we see its
+	 * progress here or it sees us and signals (after we wait, since it
+	 * needs the mutex to signal).
+	 */
+	atomic_store(&w->waiting, 1);
 	for (;;) {
 		size_t head = atomic_load(&w->head);
 
@@ -133,10 +140,10 @@ drain(struct hash_worker *w)
 				;
 			break;
 		}
-		atomic_store(&w->waiting, 1);
+		pthread_cond_signal(&w->more);
 		pthread_cond_wait(&w->room, &w->mu);
-		atomic_store(&w->waiting, 0);
 	}
+	atomic_store(&w->waiting, 0);
 	pthread_mutex_unlock(&w->mu);
 }
 

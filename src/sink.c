@@ -186,12 +186,16 @@ sink_close(struct sink *snk)
 		struct err keep = snk->err;
 		int dead = snk->state == SINK_DEAD;
 
+		/*
+		 * Even after a fatal error the format closes what it can: the
+		 * messages that ended before it are made durable (MS_OK), or
+		 * the format says they are not (an archive that is not whole
+		 * is removed: MS_FATAL).  The first error is kept: it is why
+		 * the run stopped.
+		 */
 		r = snk->ops->close(snk);
-		if (dead && r == MS_OK) {
-			/* Keep the first error: it is why we stopped. */
+		if (dead)
 			snk->err = keep;
-			r = MS_FATAL;
-		}
 	}
 	snk->state = SINK_CLOSED;
 	buf_release(&snk->ref.file);

@@ -18,8 +18,10 @@
  *                directories).  The index commits only after this returns
  *                MS_OK: the index never runs ahead of the bytes.
  *   close()      finish and make durable; MS_OK only when everything
- *                ended is durable.  Called also after a fatal error, to
- *                keep what was already committed readable.
+ *                ended is durable.  Called also after a fatal error:
+ *                then MS_OK means the messages ended before the error
+ *                are durable (and may be recorded), MS_FATAL that they
+ *                are not (an archive that is not whole is removed).
  *
  * Statuses: MS_OK; MS_SKIP (this message cannot be written, say why and go
  * on: the sink is back between messages); MS_FATAL (DEST is unusable: disk

@@ -41,12 +41,12 @@ PY
 export_to() {	# export_to DEST FORMAT [strace injection]
 	local dest=$1 fmt=$2 when=${3:-}
 	if [ -n "$when" ]; then
-		( strace -o /dev/null -e trace=$CALLS \
+		( timeout 60 strace -o /dev/null -e trace=$CALLS \
 			-e inject=$CALLS:signal=SIGKILL:when=$when \
 			"$MAILSAVE" -q export --from src --to "$fmt" -o "$dest" \
 			--checkpoint 4 >/dev/null 2>&1 ) 2>/dev/null
 	else
-		"$MAILSAVE" -q export --from src --to "$fmt" -o "$dest" --checkpoint 4
+		timeout 60 "$MAILSAVE" -q export --from src --to "$fmt" -o "$dest" --checkpoint 4
 	fi
 }
 
@@ -93,7 +93,7 @@ print(' '.join(str(r.randint(1, $total)) for _ in range($POINTS)))")
 		# Half the time, crash the resume too.
 		if [ $((p % 2)) -eq 0 ]; then export_to "$d" "$fmtname" $(( (p * 7) % total + 1 )); fi
 		if ! export_to "$d" "$fmtname"; then
-			echo "# $fmt: resume after a kill at call $p failed"; bad=1; continue
+			echo "# $fmt: resume after a kill at call $p failed (exit $?)"; bad=1; continue
 		fi
 		snapshot "$d" "$fmt" >run.snap
 		if ! cmp -s ref.snap run.snap; then
