@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -38,6 +39,7 @@ struct names {
 };
 
 struct eml {
+	char stamp[64];	/* "size:mtime" of the current file */
 	char *root;		/* owned: the source directory */
 	char *root_folder;	/* owned: folder name of the root's files */
 	int single;		/* the source is one file */
@@ -359,6 +361,9 @@ eml_next(struct source *src, struct msg *m)
 	m->folder = s->folder.s;
 	m->key = s->key.s;
 	m->size = (int64_t)st.st_size;
+	snprintf(s->stamp, sizeof(s->stamp), "%lld:%lld",
+	    (long long)st.st_size, (long long)st.st_mtime);
+	m->stamp = s->stamp;
 	s->size = m->size;
 	s->done = 0;
 	return MS_OK;

@@ -47,6 +47,7 @@ struct md_file {
 };
 
 struct maildir {
+	char stamp[64];	/* "size:mtime" of the current file */
 	char *root;		/* owned */
 
 	struct md_dir *todo;	/* stack */
@@ -597,6 +598,9 @@ maildir_next(struct source *src, struct msg *m)
 	m->date = (int64_t)st.st_mtime;
 	m->flags = parse_info(s, info, &s->kw);
 	m->keywords = s->kw.len ? s->kw.s : NULL;
+	snprintf(s->stamp, sizeof(s->stamp), "%lld:%lld",
+	    (long long)st.st_size, (long long)st.st_mtime);
+	m->stamp = s->stamp;
 	s->size = m->size;
 	s->done = 0;
 	return MS_OK;

@@ -91,6 +91,7 @@ struct rd {
 	size_t st_off, st_len;
 
 	struct buf sender, key, keywords;
+	struct buf stamp;	/* the From_ line's sender and date */
 };
 
 static const char *const rd_skip_suffixes[] = {
@@ -914,6 +915,13 @@ rd_start(struct source *src, struct rd *r, struct msg *m)
 	m->date = date;
 	m->envelope = r->sender.s;
 	m->keywords = r->keywords.len ? r->keywords.s : NULL;
+	/*
+	 * A key is a byte offset: if the file was rewritten, another message
+	 * may sit there now, and its From_ line will most likely differ.
+	 */
+	buf_reset(&r->stamp);
+	buf_addf(&r->stamp, "%s %" PRId64, r->sender.s, date);
+	m->stamp = r->stamp.s;
 	return MS_OK;
 
 fail:
@@ -991,6 +999,7 @@ mbox_close(struct source *src)
 	free(r->rb);
 	buf_release(&r->sender);
 	buf_release(&r->key);
+	buf_release(&r->stamp);
 	buf_release(&r->keywords);
 	free(r);
 	src->data = NULL;
@@ -1039,6 +1048,7 @@ mbox_open(struct source *src, const char *path, const struct opts *o)
 	r->flavour = o != NULL ? o->mbox_flavour : MBOX_AUTO;
 	buf_init(&r->sender);
 	buf_init(&r->key);
+	buf_init(&r->stamp);
 	buf_init(&r->keywords);
 	if (stat(path, &st) != 0)
 		return err_set(&src->err, MS_FATAL, errno, "%s", path);

@@ -336,6 +336,9 @@ arc_next(struct store *st, const char **name, int *volume, int64_t *size)
 			return err_set(st->err, MS_FATAL, 0, "volume %d of %s: "
 			    "an entry without a readable name", st->volume,
 			    st->dest);
+		/* "./in/x.eml" (tar run in the folder) is "in/x.eml". */
+		while (pn[0] == '.' && pn[1] == '/')
+			pn += 2;
 		buf_reset(&st->name);
 		buf_adds(&st->name, pn);
 		if ((strcmp(st->name.s, "manifest.jsonl") == 0) !=

@@ -442,7 +442,7 @@ tree_sink_write(struct sink *snk, const void *p, size_t len)
 	if (len >= TREE_BUF_SIZE) {
 		if (write_all(t->fd, p, len) != 0)
 			return err_set(&snk->err, MS_FATAL, errno,
-			    "write %s/%s", t->dir.s, t->tmp.s);
+			    "write %s/%s/%s", t->dest, t->dir.s, t->tmp.s);
 	} else {
 		memcpy(t->wbuf + t->wlen, p, len);
 		t->wlen += len;

@@ -645,7 +645,14 @@ mbox_w_close(struct sink *snk)
 
 	if (w == NULL)
 		return MS_OK;
-	if (w->dirfd >= 0 && !w->broken)
+	/*
+	 * After a fatal error nothing more is flushed: what is buffered may
+	 * follow bytes that never reached the file.  The caller records
+	 * nothing and cuts the files back to the last committed state.
+	 */
+	if (snk->state == SINK_DEAD)
+		r = MS_FATAL;
+	else if (w->dirfd >= 0 && !w->broken)
 		r = mbox_w_checkpoint(snk);
 	for (size_t i = 0; i < WR_FILES; i++) {
 		int c = wr_file_close(snk, w, &w->files[i]);
