@@ -12,6 +12,8 @@ const struct source_ops *const sources[] = {
 	&maildir_source,
 	&mbox_source,
 	&eml_source,
+	&imap_source,
+	&pop3_source,
 	NULL
 };
 

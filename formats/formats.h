@@ -13,6 +13,8 @@ extern const struct source_ops applemail_source;
 extern const struct source_ops mbox_source;
 extern const struct source_ops eml_source;
 extern const struct source_ops maildir_source;
+extern const struct source_ops imap_source;
+extern const struct source_ops pop3_source;
 
 extern const struct sink_ops mbox_sink;
 extern const struct sink_ops eml_sink;

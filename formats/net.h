@@ -1,0 +1,136 @@
+/*
+ * What the network readers (read_imap.c, read_pop3.c) share: the account
+ * address (imaps://user@host:port/folder), the connection options, the
+ * password, a TCP connection kept below FD_SETSIZE, TLS certificate
+ * verification with OpenSSL (libetpan's GnuTLS build verifies nothing,
+ * research/libetpan.md 5.2), and IMAP folder-name decoding (modified
+ * UTF-7, RFC 3501 5.1.3).
+ *
+ * Ownership: every string in struct net_spec and struct net_opts that is
+ * marked owned is freed by the matching _release(); borrowed strings come
+ * from the environment or argv and live for the whole run.
+ */
+#ifndef MAILSAVE_NET_H
+#define MAILSAVE_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+#include "opts.h"
+
+/* An account address, parsed. */
+struct net_spec {
+	char *scheme;		/* owned: "imaps", "imap", "pop3s" or
+				   "pop3" */
+	char *user;		/* owned: percent-decoded, never NULL */
+	char *host;		/* owned: without IPv6 brackets */
+	uint16_t port;		/* given, or the scheme's default */
+	char *path;		/* owned: percent-decoded folder, or NULL */
+	int implicit_tls;	/* imaps://, pop3s:// */
+};
+
+/*
+ * How to connect.  Until struct opts has these fields they come from the
+ * environment (net_opts_init): MAILSAVE_TLS=none, MAILSAVE_CA_FILE,
+ * MAILSAVE_INSECURE=1, MAILSAVE_PIN=sha256:..., MAILSAVE_PASSWORD_FILE,
+ * MAILSAVE_PASSWORD_COMMAND, MAILSAVE_AUTH=plain|login, MAILSAVE_TIMEOUT.
+ */
+struct net_opts {
+	int tls_none;		/* plaintext allowed (--tls=none) */
+	const char *ca_file;	/* borrowed: trust only this CA file */
+	int insecure;		/* do not verify the certificate at all */
+	const char *pin;	/* borrowed: "sha256:<hex>" of the server
+				   certificate (colons allowed), or NULL */
+	const char *password_file;	/* borrowed */
+	const char *password_command;	/* borrowed */
+	const char *auth;	/* borrowed: "plain", "login" or NULL (best) */
+	unsigned timeout;	/* seconds of silence before giving up */
+	unsigned retries;	/* reconnections after a dropped connection */
+};
+
+/* Reconnections allowed while opening (later ones: net_opts.retries). */
+#define NET_OPEN_RETRIES	2
+
+/* Default ports. */
+#define NET_PORT_IMAPS	993
+#define NET_PORT_IMAP	143
+#define NET_PORT_POP3S	995
+#define NET_PORT_POP3	110
+
+/*
+ * Parse "scheme://[user@]host[:port][/path]".  The user may hold '@'
+ * (the last '@' before the host ends it) and %XX escapes, the host may be
+ * an IPv6 literal in brackets.  Returns MS_OK, or MS_FATAL with the reason
+ * in e (the spec is a usage error: sys_errno stays 0).
+ */
+int net_spec_parse(struct net_spec *sp, const char *spec, struct err *e);
+void net_spec_release(struct net_spec *sp);
+/* Whether spec starts with one of the schemes (case-insensitive). */
+int net_spec_is(const char *spec, const char *scheme);
+
+/* Fill the options from o and the environment (see struct net_opts). */
+void net_opts_init(struct net_opts *no, const struct opts *o);
+
+/*
+ * The password for sp->user: MAILSAVE_PASSWORD, else the first line of
+ * the password file, else the first line the password command prints,
+ * else ~/.netrc (machine host login user password ...), else a no-echo
+ * prompt when stdin is a terminal.  *out is owned by
+ * the caller: wipe it with net_password_free().  Returns MS_OK or
+ * MS_FATAL (no password anywhere, unreadable file, failed command).  The
+ * password never appears in an error message.
+ */
+int net_password(const struct net_opts *no, const struct net_spec *sp,
+    char **out, struct err *e);
+void net_password_free(char *pw);
+
+/*
+ * A TCP connection to host:port within timeout seconds, the socket moved
+ * below 1024 (libetpan waits with select(): a higher descriptor aborts
+ * the process, research/libetpan.md 5.1).  Returns MS_OK with *fd set, or
+ * MS_FATAL with the reason (sys_errno set).
+ */
+int net_connect(const char *host, uint16_t port, unsigned timeout, int *fd,
+    struct err *e);
+
+/* Whether host is an IPv4 or IPv6 address literal. */
+int net_is_ip(const char *host);
+
+/*
+ * Verify the certificate chain a server sent (DER certificates, leaf
+ * first) for host: against no->ca_file or the system store, with
+ * host-name (or IP address) checks; a matching no->pin is enough on its
+ * own; no->insecure accepts anything.  Returns MS_OK, or MS_FATAL with
+ * the reason, the certificate's SHA-256 fingerprint and what to do.
+ */
+int net_verify_chain(const unsigned char *const *der, const size_t *len,
+    size_t n, const char *host, const struct net_opts *no, struct err *e);
+
+/*
+ * Modified UTF-7 (RFC 3501 5.1.3) to UTF-8, appended to out.  Returns 0,
+ * or -1 when s is not valid modified UTF-7 (out is left as it was).
+ */
+int net_mutf7_decode(struct buf *out, const char *s);
+
+/*
+ * The display path of a server folder name (struct msg's folder): the
+ * name decoded (modified UTF-7, or kept when the server sent UTF-8), its
+ * hierarchy delimiter turned into '/', a '/' inside a level turned into
+ * U+2215 (DIVISION SLASH), empty levels into "_", "inbox" in any case
+ * into "INBOX".  delim is 0 for a flat namespace.
+ */
+void net_folder_display(struct buf *out, const char *raw, char delim);
+
+/* base64 (RFC 4648, with padding) of data, appended to out. */
+void net_base64(struct buf *out, const void *data, size_t len);
+
+/*
+ * Seconds since the epoch of a civil date and time with a zone offset in
+ * the form +HHMM as an integer (-0500 is -500).
+ */
+int64_t net_civil_to_unix(int year, int mon, int day, int hour, int min,
+    int sec, int zone);
+
+#endif

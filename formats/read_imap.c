@@ -1,0 +1,1675 @@
+/*
+ * The IMAP reader on libetpan: imaps://user@host[:port][/folder] (TLS from
+ * the first byte) and imap://user@host (STARTTLS, required unless the
+ * user asked for no TLS).  Nothing on the server changes: folders are
+ * opened with EXAMINE and bodies fetched with BODY.PEEK[], so \Seen is
+ * never set.
+ *
+ * The certificate is checked before LOGIN with OpenSSL against the system
+ * store or a CA file, host name included (net.c): libetpan's GnuTLS build
+ * checks nothing (research/libetpan.md 5.2).  Logins use AUTHENTICATE
+ * PLAIN (with SASL-IR when offered) or LOGIN.
+ *
+ * Folders come from LIST "" "*" (\Noselect and \NonExistent skipped),
+ * INBOX first, then in byte order of their display names (net.c:
+ * modified UTF-7 decoded, the delimiter made '/').  In each folder the
+ * metadata (UID FLAGS INTERNALDATE RFC822.SIZE) is fetched in windows of
+ * IMAP_WINDOW messages; the messages the index already holds
+ * (src->saved) are yielded without fetching their bodies; the others are
+ * fetched in batches of small messages (IMAP_BATCH_BYTES at most) whose
+ * bodies stream through libetpan's body handler into one bounded buffer,
+ * and large ones in ranges of IMAP_RANGE bytes (BODY.PEEK[]<off.len>)
+ * while the pipeline reads them.  Memory stays below a few MiB whatever
+ * the message sizes, and no literal larger than what was asked for is
+ * accepted (a hostile size aborts the command).
+ *
+ * A dropped connection is reopened with back-off (bounded retries), the
+ * folder examined again (its UIDVALIDITY must not have changed) and the
+ * work goes on where it stopped, in the middle of a large message too.
+ * After a stream, parse or protocol error the connection is dropped
+ * without LOGOUT: libetpan's parser is out of step and would call the
+ * handlers again (research/libetpan.md 5.10).  A NO answer keeps the
+ * connection; "[UNAVAILABLE]", "[LIMIT]", "[INUSE]" and "[SERVERBUG]" are
+ * retried after a pause.  Errors quote the server's own words.
+ *
+ * key = "<folder>:<uidvalidity>:<uid>" (UIDs are unique only within one
+ * folder, and UIDVALIDITY values may repeat across folders); size =
+ * RFC822.SIZE, or the length of the body received when it differs; date
+ * = INTERNALDATE; flags from the system flags and $Forwarded, $Junk,
+ * $NotJunk; other keywords in keywords; extra = "uid=", "uidvalidity=".
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libetpan/libetpan.h>
+
+#include "formats.h"
+#include "net.h"
+#include "signals.h"
+#include "xalloc.h"
+
+#define IMAP_WINDOW	500		/* messages per metadata FETCH */
+#define IMAP_BATCH_BYTES	(4u << 20)	/* bodies per batch FETCH */
+#define IMAP_BATCH_MSGS	200
+#define IMAP_RANGE	(2u << 20)	/* larger: fetched in ranges */
+#define IMAP_SLACK		(64u << 10)
+#define IMAP_LAST_MAX		512		/* server words kept */
+#define IMAP_BACKOFF_MAX	30000		/* ms */
+
+enum rec_state {
+	R_META,		/* metadata only */
+	R_SAVED,	/* in DEST already: not fetched unless read */
+	R_PENDING,	/* asked for in the running batch */
+	R_INBUF,	/* body in the batch buffer */
+	R_RANGED	/* fetched in ranges when read */
+};
+
+/* One message of the current window. */
+struct imap_rec {
+	uint32_t uid;
+	uint32_t size;		/* RFC822.SIZE */
+	int64_t date;
+	unsigned flags;
+	char *keywords;		/* owned, or NULL */
+	enum rec_state state;
+	size_t off, len;	/* R_INBUF: bytes in the batch buffer */
+};
+
+struct imap_folder {
+	char *raw;		/* owned: the server's name */
+	char *name;		/* owned: display path */
+};
+
+/* What the libetpan handlers are collecting. */
+enum hmode { H_OFF, H_BATCH, H_RANGE, H_SIZES };
+
+struct bytes {
+	char *s;		/* owned */
+	size_t len, cap;
+};
+
+struct imap {
+	struct source *src;	/* borrowed: the handle, for err and saved */
+	struct net_spec sp;
+	struct net_opts no;
+	char *password;		/* owned, wiped at close */
+	mailimap *s;		/* NULL while disconnected */
+	unsigned fails;		/* connection failures in a row */
+	int transient;		/* the last connect broke after TCP */
+	int usage_error;	/* open() failed on what the user asked for */
+	int warned_insecure;
+
+	struct imap_folder *folders;	/* owned */
+	size_t nfolders;
+	size_t fi;		/* current folder + 1 (0: none yet) */
+	int open;		/* folder examined and being read */
+	int selected;		/* examined on this connection */
+	uint32_t uidvalidity, exists, next_seq;
+
+	struct imap_rec *recs;	/* the window, by UID */
+	size_t nrecs, caprecs, ri;	/* ri: next to yield */
+	struct imap_rec *cur;	/* the message being read, or NULL */
+	uint64_t pos;		/* bytes of cur handed out */
+
+	struct bytes batch;	/* bodies of R_INBUF messages */
+	struct bytes range;	/* the current range of a large message */
+	size_t rpos;		/* bytes of range handed out */
+	uint64_t roff;		/* server offset after range */
+	int reof;		/* the last range was short */
+
+	enum hmode mode;	/* for the handlers */
+	size_t seg;		/* start of the body being received */
+	size_t limit;		/* the buffer may not grow past this */
+	int overflow;		/* a body was larger than allowed */
+	uint32_t want_uid;	/* H_RANGE: the message asked for */
+	int got_body;		/* H_RANGE: its BODY arrived */
+	uint64_t sum, count;	/* H_SIZES */
+
+	char last[IMAP_LAST_MAX];	/* the tail of what the server said */
+	size_t nlast;
+
+	struct buf key, kw, extra, words;	/* scratch and msg strings */
+};
+
+/* ---- small helpers ---- */
+
+static void
+bytes_add(struct bytes *b, const void *p, size_t n)
+{
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 64 * 1024;
+
+		while (cap < b->len + n)
+			cap *= 2;
+		b->s = xrealloc(b->s, cap);
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, p, n);
+	b->len += n;
+}
+
+static void
+bytes_free(struct bytes *b)
+{
+	free(b->s);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Keep the tail of the data the server sent, for error messages. */
+static void
+imap_logger(mailimap *s, int type, const char *str, size_t size, void *ctx)
+{
+	struct imap *im = ctx;
+
+	(void)s;
+	if (type != MAILSTREAM_LOG_TYPE_DATA_RECEIVED || str == NULL)
+		return;
+	if (size >= IMAP_LAST_MAX) {
+		memcpy(im->last, str + size - IMAP_LAST_MAX, IMAP_LAST_MAX);
+		im->nlast = IMAP_LAST_MAX;
+		return;
+	}
+	if (im->nlast + size > IMAP_LAST_MAX) {
+		size_t keep = IMAP_LAST_MAX - size;
+
+		memmove(im->last, im->last + im->nlast - keep, keep);
+		im->nlast = keep;
+	}
+	memcpy(im->last + im->nlast, str, size);
+	im->nlast += size;
+}
+
+/*
+ * The server's last line when it is a refusal ("NO [UNAVAILABLE] ...",
+ * "BAD ...", "BYE ..."), without the tag; else "" (never message bytes,
+ * never an older answer: the tail must end with that line).
+ */
+static const char *
+imap_words(struct imap *im)
+{
+	const char *p = im->last, *end = im->last + im->nlast, *line, *sp;
+	size_t n;
+
+	buf_reset(&im->words);
+	while (end > p && (end[-1] == '\n' || end[-1] == '\r'))
+		end--;
+	line = end;
+	while (line > p && line[-1] != '\n')
+		line--;
+	n = (size_t)(end - line);
+	if (n == 0 || n > 300)
+		return "";
+	sp = memchr(line, ' ', n);
+	if (sp == NULL)
+		return "";
+	sp++;
+	if (strncmp(sp, "NO ", 3) != 0 && strncmp(sp, "BAD ", 4) != 0 &&
+	    strncmp(sp, "BYE ", 4) != 0)
+		return "";
+	for (const char *q = sp; q < end; q++)
+		buf_addc(&im->words, (unsigned char)*q < 0x20 ? ' ' : *q);
+	return im->words.s;
+}
+
+/* A NO that says "try again later" (RFC 5530 codes). */
+static int
+imap_transient(struct imap *im)
+{
+	const char *w = imap_words(im);
+
+	return strstr(w, "[UNAVAILABLE]") != NULL ||
+	    strstr(w, "[LIMIT]") != NULL || strstr(w, "[INUSE]") != NULL ||
+	    strstr(w, "[SERVERBUG]") != NULL;
+}
+
+/* libetpan results that leave the connection unusable. */
+static int
+imap_broken(int r)
+{
+	switch (r) {
+	case MAILIMAP_ERROR_BAD_STATE:
+	case MAILIMAP_ERROR_STREAM:
+	case MAILIMAP_ERROR_PARSE:
+	case MAILIMAP_ERROR_CONNECTION_REFUSED:
+	case MAILIMAP_ERROR_MEMORY:
+	case MAILIMAP_ERROR_FATAL:
+	case MAILIMAP_ERROR_PROTOCOL:
+	case MAILIMAP_ERROR_DONT_ACCEPT_CONNECTION:
+	case MAILIMAP_ERROR_SSL:
+	case MAILIMAP_ERROR_NEEDS_MORE_DATA:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static const char *
+imap_strerror(int r)
+{
+	switch (r) {
+	case MAILIMAP_ERROR_STREAM:
+		return "connection lost or timed out";
+	case MAILIMAP_ERROR_PARSE:
+		return "unreadable answer from the server";
+	case MAILIMAP_ERROR_MEMORY:
+		return "answer too large, or out of memory";
+	case MAILIMAP_ERROR_FATAL:
+		return "the server closed the connection";
+	case MAILIMAP_ERROR_PROTOCOL:
+		return "protocol error";
+	case MAILIMAP_ERROR_SSL:
+		return "TLS error";
+	case MAILIMAP_ERROR_BAD_STATE:
+		return "connection in the wrong state";
+	default:
+		return "the server refused";
+	}
+}
+
+/* Set e from a libetpan failure: what we did, then the server's words. */
+static int
+imap_fail(struct imap *im, int code, int r, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int
+imap_fail(struct imap *im, int code, int r, const char *fmt, ...)
+{
+	char what[256];
+	const char *w = imap_words(im);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (*w != '\0' && !imap_broken(r))
+		return err_set(&im->src->err, code, 0, "%s: %s", what, w);
+	if (*w != '\0')
+		return err_set(&im->src->err, code, 0, "%s: %s (server said: "
+		    "%s)", what, imap_strerror(r), w);
+	return err_set(&im->src->err, code, 0, "%s: %s", what,
+	    imap_strerror(r));
+}
+
+/* Drop the connection without a word to the server. */
+static void
+imap_drop(struct imap *im)
+{
+	if (im->s != NULL) {
+		mailimap_set_msg_att_handler(im->s, NULL, NULL);
+		mailimap_set_msg_body_handler(im->s, NULL, NULL);
+		mailimap_set_progress_callback(im->s, NULL, NULL, NULL);
+		mailimap_free(im->s);
+		im->s = NULL;
+	}
+	im->mode = H_OFF;
+	im->selected = 0;
+}
+
+/* ---- connecting ---- */
+
+static void
+imap_tls_setup(struct mailstream_ssl_context *ctx, void *data)
+{
+	struct imap *im = data;
+
+	/* SNI, for servers with several names (not for address literals). */
+	if (!net_is_ip(im->sp.host))
+		mailstream_ssl_set_server_name(ctx, im->sp.host);
+}
+
+static int
+imap_verify(struct imap *im)
+{
+	const unsigned char **der;
+	size_t *len, n;
+	carray *chain;
+	int st;
+
+	if (im->no.insecure && im->no.pin == NULL) {
+		if (!im->warned_insecure) {
+			/*
+			 * Readers do not print, but this warning cannot
+			 * wait: it belongs to the command, which knows
+			 * --insecure, once struct opts carries it.
+			 */
+			fprintf(stderr, "mailsave: WARNING: not checking the "
+			    "certificate of %s (insecure): anyone on the "
+			    "way can read the password and the mail\n",
+			    im->sp.host);
+			im->warned_insecure = 1;
+		}
+		return MS_OK;
+	}
+	chain = mailstream_get_certificate_chain(im->s->imap_stream);
+	n = chain != NULL ? carray_count(chain) : 0;
+	der = xcalloc(n + 1, sizeof(*der));
+	len = xcalloc(n + 1, sizeof(*len));
+	for (size_t i = 0; i < n; i++) {
+		MMAPString *c = carray_get(chain, (unsigned)i);
+
+		der[i] = (const unsigned char *)c->str;
+		len[i] = c->len;
+	}
+	st = net_verify_chain(der, len, n, im->sp.host, &im->no,
+	    &im->src->err);
+	free(der);
+	free(len);
+	if (chain != NULL)
+		mailstream_certificate_chain_free(chain);
+	return st;
+}
+
+/*
+ * AUTHENTICATE PLAIN (RFC 4616), with the initial response on the
+ * command line when the server offers SASL-IR, else after the "+".
+ * libetpan's own mailimap_authenticate() needs Cyrus SASL plug-ins.
+ */
+static int
+imap_auth_plain(struct imap *im)
+{
+	struct mailimap_response *resp = NULL;
+	struct buf raw = BUF_INIT, b64 = BUF_INIT;
+	mailstream *ms = im->s->imap_stream;
+	int r, ok;
+
+	buf_adds(&raw, "");
+	buf_addc(&raw, '\0');
+	buf_adds(&raw, im->sp.user);
+	buf_addc(&raw, '\0');
+	buf_adds(&raw, im->password);
+	net_base64(&b64, raw.s, raw.len);
+	explicit_bzero(raw.s, raw.len);
+	buf_release(&raw);
+
+	mailstream_set_privacy(ms, 0);
+	r = mailimap_send_current_tag(im->s);
+	if (r == MAILIMAP_NO_ERROR &&
+	    mailimap_has_extension(im->s, "SASL-IR")) {
+		if (mailstream_write(ms, "AUTHENTICATE PLAIN ", 19) != 19 ||
+		    mailstream_write(ms, b64.s, b64.len) != (ssize_t)b64.len ||
+		    mailstream_write(ms, "\r\n", 2) != 2 ||
+		    mailstream_flush(ms) != 0)
+			r = MAILIMAP_ERROR_STREAM;
+	} else if (r == MAILIMAP_NO_ERROR) {
+		const char *line;
+
+		if (mailstream_write(ms, "AUTHENTICATE PLAIN\r\n", 20) != 20 ||
+		    mailstream_flush(ms) != 0 ||
+		    (line = mailimap_read_line(im->s)) == NULL)
+			r = MAILIMAP_ERROR_STREAM;
+		else if (line[0] != '+')
+			r = MAILIMAP_ERROR_LOGIN;
+		else if (mailstream_write(ms, b64.s, b64.len) !=
+		    (ssize_t)b64.len || mailstream_write(ms, "\r\n", 2) != 2 ||
+		    mailstream_flush(ms) != 0)
+			r = MAILIMAP_ERROR_STREAM;
+	}
+	mailstream_set_privacy(ms, 1);
+	explicit_bzero(b64.s, b64.len);
+	buf_release(&b64);
+	if (r != MAILIMAP_NO_ERROR)
+		return r;
+	if (mailimap_read_line(im->s) == NULL)
+		return MAILIMAP_ERROR_STREAM;
+	r = mailimap_parse_response(im->s, &resp);
+	if (r != MAILIMAP_NO_ERROR)
+		return r == MAILIMAP_ERROR_PROTOCOL ? MAILIMAP_ERROR_LOGIN : r;
+	ok = resp->rsp_resp_done->rsp_type == MAILIMAP_RESP_DONE_TYPE_TAGGED &&
+	    resp->rsp_resp_done->rsp_data.rsp_tagged->rsp_cond_state->rsp_type
+	    == MAILIMAP_RESP_COND_STATE_OK;
+	mailimap_response_free(resp);
+	if (!ok)
+		return MAILIMAP_ERROR_LOGIN;
+	im->s->imap_state = MAILIMAP_STATE_AUTHENTICATED;
+	return MAILIMAP_NO_ERROR;
+}
+
+/* Whether LOGIN can carry this user name and password (libetpan.md 5.5). */
+static int
+login_safe(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			return 0;
+	return 1;
+}
+
+static int
+imap_login(struct imap *im)
+{
+	const char *how = im->no.auth;
+	int r;
+
+	if (how == NULL)
+		how = mailimap_has_authentication(im->s, "PLAIN") ? "plain" :
+		    "login";
+	if (strcasecmp(how, "plain") == 0) {
+		r = imap_auth_plain(im);
+	} else if (strcasecmp(how, "login") == 0) {
+		if (mailimap_has_extension(im->s, "LOGINDISABLED"))
+			return err_set(&im->src->err, MS_FATAL, 0, "%s does "
+			    "not allow LOGIN here%s", im->sp.host,
+			    !im->sp.implicit_tls && im->no.tls_none ?
+			    " without TLS" : "");
+		if (!login_safe(im->sp.user) || !login_safe(im->password))
+			return err_set(&im->src->err, MS_FATAL, 0, "the user "
+			    "name or password holds characters LOGIN cannot "
+			    "carry; use AUTHENTICATE PLAIN");
+		r = mailimap_login(im->s, im->sp.user, im->password);
+	} else {
+		return err_set(&im->src->err, MS_FATAL, 0, "unknown "
+		    "authentication '%s' (plain or login)", how);
+	}
+	if (r == MAILIMAP_NO_ERROR)
+		return MS_OK;
+	if (imap_broken(r)) {
+		im->transient = 1;
+		return imap_fail(im, MS_FATAL, r, "login to %s as %s",
+		    im->sp.host, im->sp.user);
+	}
+	imap_fail(im, MS_FATAL, r, "login to %s as %s refused", im->sp.host,
+	    im->sp.user);
+	/* An authentication failure is fatal, not a usage error. */
+	im->src->err.sys_errno = EACCES;
+	return MS_FATAL;
+}
+
+/* CAPABILITY, so that mailimap_has_extension() knows the answer. */
+static int
+imap_caps(struct imap *im)
+{
+	struct mailimap_capability_data *cap = NULL;
+	int r;
+
+	r = mailimap_capability(im->s, &cap);
+	if (cap != NULL)
+		mailimap_capability_data_free(cap);
+	return r;
+}
+
+/* Connect, check the certificate, log in.  On failure im->s is NULL. */
+static int
+imap_connect(struct imap *im)
+{
+	mailstream *ms;
+	int fd, r, st;
+
+	im->nlast = 0;
+	im->transient = 0;
+	if (net_connect(im->sp.host, im->sp.port, im->no.timeout, &fd,
+	    &im->src->err) != MS_OK)
+		return MS_FATAL;
+	im->s = mailimap_new(0, NULL);
+	if (im->s == NULL) {
+		close(fd);
+		return err_set(&im->src->err, MS_FATAL, ENOMEM, "imap");
+	}
+	mailimap_set_timeout(im->s, im->no.timeout);
+	mailimap_set_logger(im->s, imap_logger, im);
+	if (im->sp.implicit_tls)
+		ms = mailstream_ssl_open_with_callback_timeout(fd,
+		    im->no.timeout, imap_tls_setup, im);
+	else
+		ms = mailstream_socket_open_timeout(fd, im->no.timeout);
+	if (ms == NULL) {
+		close(fd);
+		im->transient = 1;
+		st = err_set(&im->src->err, MS_FATAL, 0, "%s port %u: %s "
+		    "failed", im->sp.host, (unsigned)im->sp.port,
+		    im->sp.implicit_tls ? "TLS handshake" : "connection");
+		goto fail;
+	}
+	r = mailimap_connect(im->s, ms);
+	if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED &&
+	    r != MAILIMAP_NO_ERROR_AUTHENTICATED) {
+		im->transient = imap_broken(r);
+		st = imap_fail(im, MS_FATAL, r, "%s port %u: no IMAP greeting",
+		    im->sp.host, (unsigned)im->sp.port);
+		goto fail;
+	}
+	if (im->sp.implicit_tls && (st = imap_verify(im)) != MS_OK)
+		goto fail;
+	if (r == MAILIMAP_NO_ERROR_AUTHENTICATED) {
+		/* PREAUTH before TLS would skip our certificate check. */
+		if (!im->sp.implicit_tls && !im->no.tls_none) {
+			st = err_set(&im->src->err, MS_FATAL, 0, "%s logged us "
+			    "in before STARTTLS (PREAUTH); refusing an "
+			    "unencrypted session", im->sp.host);
+			goto fail;
+		}
+		return MS_OK;
+	}
+	r = imap_caps(im);
+	if (imap_broken(r)) {
+		im->transient = 1;
+		st = imap_fail(im, MS_FATAL, r, "CAPABILITY");
+		goto fail;
+	}
+	if (!im->sp.implicit_tls && !im->no.tls_none) {
+		if (!mailimap_has_extension(im->s, "STARTTLS")) {
+			st = err_set(&im->src->err, MS_FATAL, 0, "%s does not "
+			    "offer STARTTLS: use imaps:// (port 993), or allow "
+			    "an unencrypted connection with --tls=none",
+			    im->sp.host);
+			goto fail;
+		}
+		r = mailimap_socket_starttls_with_callback(im->s,
+		    imap_tls_setup, im);
+		if (r != MAILIMAP_NO_ERROR) {
+			im->transient = imap_broken(r);
+			st = imap_fail(im, MS_FATAL, r, "STARTTLS with %s",
+			    im->sp.host);
+			goto fail;
+		}
+		if ((st = imap_verify(im)) != MS_OK)
+			goto fail;
+		/* What was said before TLS is not to be trusted. */
+		r = imap_caps(im);
+		if (imap_broken(r)) {
+			im->transient = 1;
+			st = imap_fail(im, MS_FATAL, r, "CAPABILITY");
+			goto fail;
+		}
+	}
+	if ((st = imap_login(im)) != MS_OK)
+		goto fail;
+	return MS_OK;
+fail:
+	imap_drop(im);
+	return st;
+}
+
+/* ---- folders ---- */
+
+static int
+folder_cmp(const void *a, const void *b)
+{
+	const struct imap_folder *x = a, *y = b;
+	int xi = strcmp(x->name, "INBOX") == 0;
+	int yi = strcmp(y->name, "INBOX") == 0;
+
+	if (xi != yi)
+		return yi - xi;
+	return strcmp(x->name, y->name);
+}
+
+/* Whether a LIST entry can be examined. */
+static int
+selectable(const struct mailimap_mailbox_list *mb)
+{
+	const struct mailimap_mbx_list_flags *f = mb->mb_flag;
+	clistiter *it;
+
+	if (f == NULL)
+		return 1;
+	if (f->mbf_type == MAILIMAP_MBX_LIST_FLAGS_SFLAG &&
+	    f->mbf_sflag == MAILIMAP_MBX_LIST_SFLAG_NOSELECT)
+		return 0;
+	for (it = f->mbf_oflags ? clist_begin(f->mbf_oflags) : NULL;
+	    it != NULL; it = clist_next(it)) {
+		const struct mailimap_mbx_list_oflag *o = clist_content(it);
+
+		if (o->of_type == MAILIMAP_MBX_LIST_OFLAG_FLAG_EXT &&
+		    o->of_flag_ext != NULL &&
+		    (strcasecmp(o->of_flag_ext, "NonExistent") == 0 ||
+		    strcasecmp(o->of_flag_ext, "Noselect") == 0))
+			return 0;
+	}
+	return 1;
+}
+
+static void
+folders_free(struct imap *im)
+{
+	for (size_t i = 0; i < im->nfolders; i++) {
+		free(im->folders[i].raw);
+		free(im->folders[i].name);
+	}
+	free(im->folders);
+	im->folders = NULL;
+	im->nfolders = 0;
+}
+
+static int
+imap_list(struct imap *im)
+{
+	struct buf name = BUF_INIT;
+	clist *list = NULL;
+	clistiter *it;
+	size_t cap = 0;
+	int r;
+
+	r = mailimap_list(im->s, "", "*", &list);
+	if (r != MAILIMAP_NO_ERROR) {
+		if (imap_broken(r))
+			imap_drop(im);
+		return imap_fail(im, MS_FATAL, r, "LIST on %s", im->sp.host);
+	}
+	for (it = clist_begin(list); it != NULL; it = clist_next(it)) {
+		struct mailimap_mailbox_list *mb = clist_content(it);
+		size_t j;
+
+		if (mb->mb_name == NULL || !selectable(mb))
+			continue;
+		net_folder_display(&name, mb->mb_name, mb->mb_delimiter);
+		for (j = 0; j < im->nfolders; j++)
+			if (strcmp(im->folders[j].name, name.s) == 0)
+				break;
+		if (j < im->nfolders)
+			continue;	/* listed twice, or two names alike */
+		if (im->nfolders == cap) {
+			cap = cap ? 2 * cap : 16;
+			im->folders = xrealloc(im->folders,
+			    cap * sizeof(*im->folders));
+		}
+		im->folders[im->nfolders].raw = xstrdup(mb->mb_name);
+		im->folders[im->nfolders].name = xstrdup(name.s);
+		im->nfolders++;
+	}
+	mailimap_list_result_free(list);
+	buf_release(&name);
+	qsort(im->folders, im->nfolders, sizeof(*im->folders), folder_cmp);
+
+	if (im->sp.path != NULL) {
+		/* One folder: by its display name, or by its server name. */
+		size_t j;
+
+		for (j = 0; j < im->nfolders; j++)
+			if (strcmp(im->folders[j].name, im->sp.path) == 0 ||
+			    strcmp(im->folders[j].raw, im->sp.path) == 0 ||
+			    (strcasecmp(im->sp.path, "INBOX") == 0 &&
+			    strcmp(im->folders[j].name, "INBOX") == 0))
+				break;
+		if (j == im->nfolders) {
+			im->usage_error = 1;
+			return err_set(&im->src->err, MS_FATAL, 0, "%s has no "
+			    "folder '%s' (mailsave list --from %s://%s@%s "
+			    "shows them)", im->sp.host, im->sp.path,
+			    im->sp.scheme, im->sp.user, im->sp.host);
+		}
+		struct imap_folder keep = im->folders[j];
+
+		im->folders[j] = im->folders[0];
+		im->folders[0] = keep;
+		for (size_t k = 1; k < im->nfolders; k++) {
+			free(im->folders[k].raw);
+			free(im->folders[k].name);
+		}
+		im->nfolders = 1;
+	}
+	return MS_OK;
+}
+
+static struct imap_folder *
+cur_folder(struct imap *im)
+{
+	return im->fi > 0 ? &im->folders[im->fi - 1] : NULL;
+}
+
+/* Sleep before reconnecting: 1, 2, 4 ... s (MAILSAVE_BACKOFF_MS base). */
+static void
+backoff(struct imap *im)
+{
+	const char *v = getenv("MAILSAVE_BACKOFF_MS");
+	long base = v != NULL && *v != '\0' ? atol(v) : 1000, ms = base;
+
+	for (unsigned i = 1; i < im->fails && ms < IMAP_BACKOFF_MAX; i++)
+		ms *= 2;
+	if (ms > IMAP_BACKOFF_MAX)
+		ms = IMAP_BACKOFF_MAX;
+	while (ms > 0 && !interrupted) {
+		long step = ms > 100 ? 100 : ms;
+		struct timespec ts = { 0, step * 1000000L };
+
+		nanosleep(&ts, NULL);
+		ms -= step;
+	}
+}
+
+static int
+examine(struct imap *im)
+{
+	struct imap_folder *f = cur_folder(im);
+	struct mailimap_selection_info *si;
+	int r;
+
+	im->selected = 0;
+	r = mailimap_examine(im->s, f->raw);
+	if (r != MAILIMAP_NO_ERROR) {
+		if (imap_broken(r)) {
+			imap_drop(im);
+			return imap_fail(im, MS_EOF, r, "folder %s", f->name);
+		}
+		return imap_fail(im, MS_FAILED, r, "folder %s: EXAMINE",
+		    f->name);
+	}
+	si = im->s->imap_selection_info;
+	if (si == NULL)
+		return err_set(&im->src->err, MS_FAILED, 0, "folder %s: no "
+		    "answer to EXAMINE", f->name);
+	if (im->open && si->sel_uidvalidity != im->uidvalidity)
+		return err_set(&im->src->err, MS_FAILED, 0, "folder %s: its "
+		    "UIDVALIDITY changed from %u to %u during the run; run "
+		    "again to fetch it anew", f->name, im->uidvalidity,
+		    si->sel_uidvalidity);
+	im->uidvalidity = si->sel_uidvalidity;
+	if (!im->open)
+		im->exists = si->sel_exists;
+	im->selected = 1;
+	return MS_OK;
+}
+
+/*
+ * Make sure there is a connection, with the current folder examined.
+ * Reconnects with back-off after a drop, up to no.retries times in a
+ * row.  Returns MS_OK, MS_FAILED (the folder cannot be examined) or
+ * MS_FATAL.
+ */
+static int
+imap_ensure(struct imap *im)
+{
+	for (;;) {
+		int st;
+
+		if (im->s == NULL) {
+			if (im->fails > im->no.retries) {
+				char why[sizeof(im->src->err.msg)];
+
+				snprintf(why, sizeof(why), "%s",
+				    im->src->err.msg);
+				return err_set(&im->src->err, MS_FATAL, 0,
+				    "gave up after %u attempts to reconnect: "
+				    "%s", im->no.retries, why);
+			}
+			if (interrupted)
+				return err_set(&im->src->err, MS_FATAL, 0,
+				    "interrupted while reconnecting");
+			if (im->fails > 0)
+				backoff(im);
+			st = imap_connect(im);
+			if (st != MS_OK) {
+				if (im->src->err.sys_errno == EACCES)
+					return MS_FATAL;
+				im->fails++;
+				continue;
+			}
+		}
+		if (!im->open || im->selected || cur_folder(im) == NULL)
+			return MS_OK;
+		st = examine(im);
+		if (st == MS_EOF) {
+			im->fails++;	/* dropped: reconnect */
+			continue;
+		}
+		return st;
+	}
+}
+
+/*
+ * After a failed command: drop a broken connection and count it (the
+ * caller retries), or wait and retry a "try again later" answer.
+ * Returns 1 to retry, 0 when the failure is the final answer.
+ */
+static int
+imap_retry(struct imap *im, int r, const char *what)
+{
+	if (imap_broken(r)) {
+		/* The words now: they explain a final failure later. */
+		imap_fail(im, MS_FATAL, r, "%s", what);
+		imap_drop(im);
+		im->fails++;
+		return 1;
+	}
+	if (imap_transient(im) && im->fails < im->no.retries) {
+		im->fails++;
+		backoff(im);
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- metadata ---- */
+
+static bool imap_body_cb(int type, struct mailimap_msg_att_body_section *sec,
+    const char *bytes, size_t len, void *ctx);
+
+static void
+recs_clear(struct imap *im)
+{
+	for (size_t i = 0; i < im->nrecs; i++)
+		free(im->recs[i].keywords);
+	im->nrecs = im->ri = 0;
+	im->cur = NULL;
+	im->batch.len = 0;
+}
+
+static int
+rec_cmp(const void *a, const void *b)
+{
+	const struct imap_rec *x = a, *y = b;
+
+	return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+static struct imap_rec *
+rec_find(struct imap *im, uint32_t uid)
+{
+	struct imap_rec key = { .uid = uid };
+
+	return bsearch(&key, im->recs, im->nrecs, sizeof(*im->recs), rec_cmp);
+}
+
+/* Flags and keywords of a FLAGS item. */
+static void
+parse_flags(const struct mailimap_msg_att_dynamic *dyn, unsigned *flags,
+    struct buf *kw)
+{
+	clistiter *it;
+
+	if (dyn == NULL || dyn->att_list == NULL)
+		return;
+	for (it = clist_begin(dyn->att_list); it != NULL; it = clist_next(it)) {
+		const struct mailimap_flag_fetch *ff = clist_content(it);
+		const struct mailimap_flag *f;
+		unsigned bit;
+
+		if (ff->fl_type != MAILIMAP_FLAG_FETCH_OTHER ||
+		    (f = ff->fl_flag) == NULL)
+			continue;
+		switch (f->fl_type) {
+		case MAILIMAP_FLAG_ANSWERED:
+			*flags |= MSG_ANSWERED;
+			break;
+		case MAILIMAP_FLAG_FLAGGED:
+			*flags |= MSG_FLAGGED;
+			break;
+		case MAILIMAP_FLAG_DELETED:
+			*flags |= MSG_DELETED;
+			break;
+		case MAILIMAP_FLAG_SEEN:
+			*flags |= MSG_SEEN;
+			break;
+		case MAILIMAP_FLAG_DRAFT:
+			*flags |= MSG_DRAFT;
+			break;
+		case MAILIMAP_FLAG_KEYWORD:
+			if (f->fl_data.fl_keyword == NULL)
+				break;
+			bit = msg_flags_from_keyword(f->fl_data.fl_keyword,
+			    strlen(f->fl_data.fl_keyword));
+			if (bit != 0) {
+				*flags |= bit;
+				break;
+			}
+			if (kw->len > 0)
+				buf_addc(kw, ' ');
+			buf_adds(kw, f->fl_data.fl_keyword);
+			break;
+		default:
+			break;	/* \Recent and unknown system flags */
+		}
+	}
+}
+
+/* Add one FETCH response of the metadata window to recs. */
+static void
+add_meta(struct imap *im, const struct mailimap_msg_att *att)
+{
+	struct imap_rec r = { 0 };
+	int has_uid = 0, has_size = 0;
+	clistiter *it;
+
+	buf_reset(&im->kw);
+	for (it = clist_begin(att->att_list); it != NULL; it = clist_next(it)) {
+		const struct mailimap_msg_att_item *item = clist_content(it);
+		const struct mailimap_msg_att_static *st;
+
+		if (item->att_type == MAILIMAP_MSG_ATT_ITEM_DYNAMIC) {
+			parse_flags(item->att_data.att_dyn, &r.flags, &im->kw);
+			continue;
+		}
+		if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC ||
+		    (st = item->att_data.att_static) == NULL)
+			continue;
+		switch (st->att_type) {
+		case MAILIMAP_MSG_ATT_UID:
+			r.uid = st->att_data.att_uid;
+			has_uid = 1;
+			break;
+		case MAILIMAP_MSG_ATT_RFC822_SIZE:
+			r.size = st->att_data.att_rfc822_size;
+			has_size = 1;
+			break;
+		case MAILIMAP_MSG_ATT_INTERNALDATE:
+			if (st->att_data.att_internal_date != NULL) {
+				const struct mailimap_date_time *d =
+				    st->att_data.att_internal_date;
+
+				r.date = net_civil_to_unix(d->dt_year,
+				    d->dt_month, d->dt_day, d->dt_hour,
+				    d->dt_min, d->dt_sec, d->dt_zone);
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	if (!has_uid || !has_size || r.uid == 0)
+		return;		/* an unsolicited FLAGS update */
+	if (im->nrecs == im->caprecs) {
+		im->caprecs = im->caprecs ? 2 * im->caprecs : IMAP_WINDOW;
+		im->recs = xrealloc(im->recs, im->caprecs * sizeof(*im->recs));
+	}
+	r.keywords = im->kw.len > 0 ? xstrdup(im->kw.s) : NULL;
+	r.state = R_META;
+	im->recs[im->nrecs++] = r;
+}
+
+static struct mailimap_fetch_type *
+meta_type(void)
+{
+	struct mailimap_fetch_type *ft =
+	    mailimap_fetch_type_new_fetch_att_list_empty();
+
+	mailimap_fetch_type_new_fetch_att_list_add(ft,
+	    mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(ft,
+	    mailimap_fetch_att_new_flags());
+	mailimap_fetch_type_new_fetch_att_list_add(ft,
+	    mailimap_fetch_att_new_internaldate());
+	mailimap_fetch_type_new_fetch_att_list_add(ft,
+	    mailimap_fetch_att_new_rfc822_size());
+	return ft;
+}
+
+/*
+ * The next window of metadata: messages next_seq.. (by sequence number,
+ * the UIDs may be sparse).  Returns MS_OK, MS_EOF (the folder is done),
+ * MS_FAILED or MS_FATAL.
+ */
+static int
+fetch_window(struct imap *im)
+{
+	recs_clear(im);
+	while (im->next_seq <= im->exists && im->next_seq != 0) {
+		uint32_t last = im->next_seq + IMAP_WINDOW - 1;
+		struct mailimap_set *set;
+		struct mailimap_fetch_type *ft;
+		clist *res = NULL;
+		int r, st;
+
+		if (last > im->exists || last < im->next_seq)
+			last = im->exists;
+		if ((st = imap_ensure(im)) != MS_OK)
+			return st;
+		set = mailimap_set_new_interval(im->next_seq, last);
+		ft = meta_type();
+		/*
+		 * No body was asked for: the body handler refuses any, so a
+		 * hostile literal is never allocated (research/libetpan.md
+		 * 5.3).
+		 */
+		im->mode = H_OFF;
+		mailimap_set_msg_body_handler(im->s, imap_body_cb, im);
+		r = mailimap_fetch(im->s, set, ft, &res);
+		if (im->s != NULL)
+			mailimap_set_msg_body_handler(im->s, NULL, NULL);
+		mailimap_set_free(set);
+		mailimap_fetch_type_free(ft);
+		if (r != MAILIMAP_NO_ERROR) {
+			if (imap_retry(im, r, cur_folder(im)->name))
+				continue;
+			return imap_fail(im, MS_FAILED, r, "folder %s: FETCH",
+			    cur_folder(im)->name);
+		}
+		for (clistiter *it = clist_begin(res); it != NULL;
+		    it = clist_next(it))
+			add_meta(im, clist_content(it));
+		mailimap_fetch_list_free(res);
+		im->fails = 0;
+		im->next_seq = last + 1;
+		if (last == im->exists)
+			im->next_seq = 0;	/* done after this window */
+		if (im->nrecs == 0)
+			continue;
+		qsort(im->recs, im->nrecs, sizeof(*im->recs), rec_cmp);
+		/* Drop duplicate UIDs (a message listed twice). */
+		size_t o = 1;
+		for (size_t i = 1; i < im->nrecs; i++) {
+			if (im->recs[i].uid == im->recs[o - 1].uid)
+				free(im->recs[i].keywords);
+			else
+				im->recs[o++] = im->recs[i];
+		}
+		im->nrecs = o;
+		return MS_OK;
+	}
+	return MS_EOF;
+}
+
+/* ---- bodies ---- */
+
+/* libetpan needs a progress function to call the message handler. */
+static void
+imap_progress(size_t current, size_t maximum, void *ctx)
+{
+	(void)current;
+	(void)maximum;
+	(void)ctx;
+}
+
+static bool
+imap_body_cb(int type, struct mailimap_msg_att_body_section *sec,
+    const char *bytes, size_t len, void *ctx)
+{
+	struct imap *im = ctx;
+	struct bytes *b;
+
+	(void)sec;
+	if (im->mode != H_BATCH && im->mode != H_RANGE)
+		return false;	/* not asked for: stop the command */
+	if (type != MAILIMAP_MSG_ATT_BODY_SECTION)
+		return true;
+	b = im->mode == H_BATCH ? &im->batch : &im->range;
+	if (b->len + len > im->limit) {
+		im->overflow = 1;
+		return false;
+	}
+	bytes_add(b, bytes, len);
+	return true;
+}
+
+static void
+imap_att_cb(struct mailimap_msg_att *att, void *ctx)
+{
+	struct imap *im = ctx;
+	struct bytes *b = im->mode == H_BATCH ? &im->batch : &im->range;
+	const struct mailimap_msg_att_body_section *body = NULL;
+	uint32_t uid = 0;
+	uint32_t size = 0;
+	int has_size = 0;
+
+	if (im->mode == H_OFF)
+		return;
+	for (clistiter *it = clist_begin(att->att_list); it != NULL;
+	    it = clist_next(it)) {
+		const struct mailimap_msg_att_item *item = clist_content(it);
+		const struct mailimap_msg_att_static *st;
+
+		if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC ||
+		    (st = item->att_data.att_static) == NULL)
+			continue;
+		if (st->att_type == MAILIMAP_MSG_ATT_UID)
+			uid = st->att_data.att_uid;
+		else if (st->att_type == MAILIMAP_MSG_ATT_BODY_SECTION)
+			body = st->att_data.att_body_section;
+		else if (st->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE) {
+			size = st->att_data.att_rfc822_size;
+			has_size = 1;
+		}
+	}
+	if (im->mode == H_SIZES) {
+		if (has_size) {
+			im->sum += size;
+			im->count++;
+		}
+		return;
+	}
+	if (body == NULL)
+		return;		/* an unsolicited FLAGS update */
+	/* A quoted string or a literal the handler did not see. */
+	if (b->len == im->seg && body->sec_body_part != NULL &&
+	    body->sec_length > 0) {
+		if (b->len + body->sec_length > im->limit)
+			im->overflow = 1;
+		else
+			bytes_add(b, body->sec_body_part, body->sec_length);
+	}
+	if (im->mode == H_RANGE) {
+		if (uid == im->want_uid && !im->got_body)
+			im->got_body = 1;
+		else
+			b->len = im->seg;	/* not ours: forget it */
+		im->seg = b->len;
+		return;
+	}
+	struct imap_rec *r = uid != 0 ? rec_find(im, uid) : NULL;
+
+	if (r == NULL || r->state != R_PENDING) {
+		b->len = im->seg;
+		return;
+	}
+	r->off = im->seg;
+	r->len = b->len - im->seg;
+	r->state = R_INBUF;
+	im->seg = b->len;
+}
+
+static void
+handlers_on(struct imap *im, enum hmode mode)
+{
+	im->mode = mode;
+	im->overflow = 0;
+	mailimap_set_progress_callback(im->s, imap_progress, imap_progress, im);
+	mailimap_set_msg_att_handler(im->s, imap_att_cb, im);
+	mailimap_set_msg_body_handler(im->s, imap_body_cb, im);
+}
+
+static void
+handlers_off(struct imap *im)
+{
+	im->mode = H_OFF;
+	if (im->s == NULL)
+		return;
+	mailimap_set_progress_callback(im->s, NULL, NULL, NULL);
+	mailimap_set_msg_att_handler(im->s, NULL, NULL);
+	mailimap_set_msg_body_handler(im->s, NULL, NULL);
+}
+
+/*
+ * Move the bodies still to be read to the start of the batch buffer, so
+ * that a new batch never overwrites them.
+ */
+static void
+batch_compact(struct imap *im)
+{
+	size_t lo = SIZE_MAX;
+
+	for (size_t i = im->ri; i < im->nrecs; i++)
+		if (im->recs[i].state == R_INBUF && im->recs[i].off < lo)
+			lo = im->recs[i].off;
+	if (lo == SIZE_MAX) {
+		im->batch.len = 0;
+		return;
+	}
+	memmove(im->batch.s, im->batch.s + lo, im->batch.len - lo);
+	im->batch.len -= lo;
+	for (size_t i = im->ri; i < im->nrecs; i++)
+		if (im->recs[i].state == R_INBUF)
+			im->recs[i].off -= lo;
+}
+
+static const char *
+rec_key(struct imap *im, const struct imap_rec *r)
+{
+	buf_reset(&im->key);
+	buf_addf(&im->key, "%s:%u:%u", cur_folder(im)->name, im->uidvalidity,
+	    r->uid);
+	return im->key.s;
+}
+
+/*
+ * Fetch the bodies of the small messages from recs[ri] on (up to the
+ * first large one and the batch limits), asking the index first which
+ * ones are saved.  Returns MS_OK (each message is then R_INBUF, R_SAVED
+ * or R_RANGED) or MS_FATAL.
+ */
+static int
+fetch_batch(struct imap *im)
+{
+	struct source *src = im->src;
+	uint64_t sum;
+	size_t n;
+	int r, st;
+
+again:
+	sum = 0;
+	n = 0;
+	for (size_t i = im->ri; i < im->nrecs && n < IMAP_BATCH_MSGS; i++) {
+		struct imap_rec *rec = &im->recs[i];
+
+		if (rec->state == R_META && src->saved != NULL &&
+		    src->saved(src->saved_arg, cur_folder(im)->name,
+		    rec_key(im, rec)))
+			rec->state = R_SAVED;
+		if (rec->state == R_PENDING) {
+			sum += rec->size;
+			n++;
+			continue;
+		}
+		if (rec->state != R_META)
+			continue;
+		if (rec->size > IMAP_RANGE) {
+			if (n == 0 && i == im->ri)
+				rec->state = R_RANGED;
+			break;
+		}
+		if (n > 0 && sum + rec->size > IMAP_BATCH_BYTES)
+			break;
+		rec->state = R_PENDING;
+		sum += rec->size;
+		n++;
+	}
+	if (n == 0)
+		return MS_OK;
+
+	struct mailimap_set *set = mailimap_set_new_empty();
+	struct mailimap_fetch_type *ft;
+	clist *res = NULL;
+
+	for (size_t i = im->ri; i < im->nrecs; i++)
+		if (im->recs[i].state == R_PENDING)
+			mailimap_set_add_single(set, im->recs[i].uid);
+	ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(ft,
+	    mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(ft,
+	    mailimap_fetch_att_new_body_peek_section(
+	    mailimap_section_new(NULL)));
+
+	if ((st = imap_ensure(im)) != MS_OK) {
+		mailimap_set_free(set);
+		mailimap_fetch_type_free(ft);
+		return st;
+	}
+	batch_compact(im);
+	im->seg = im->batch.len;
+	im->limit = im->batch.len + sum + sum / 16 + IMAP_SLACK;
+	handlers_on(im, H_BATCH);
+	r = mailimap_uid_fetch(im->s, set, ft, &res);
+	handlers_off(im);
+	mailimap_set_free(set);
+	mailimap_fetch_type_free(ft);
+	if (res != NULL)
+		mailimap_fetch_list_free(res);
+	im->batch.len = im->seg;	/* drop a body cut short */
+
+	if (r == MAILIMAP_NO_ERROR && !im->overflow) {
+		im->fails = 0;
+		/* Those the server did not send: try one by one. */
+		for (size_t i = im->ri; i < im->nrecs; i++)
+			if (im->recs[i].state == R_PENDING)
+				im->recs[i].state = R_RANGED;
+		return MS_OK;
+	}
+	if (im->overflow) {
+		/* Bodies larger than announced: fetch them in ranges. */
+		imap_drop(im);
+		for (size_t i = im->ri; i < im->nrecs; i++)
+			if (im->recs[i].state == R_PENDING)
+				im->recs[i].state = R_RANGED;
+		return MS_OK;
+	}
+	if (imap_retry(im, r, cur_folder(im)->name))
+		goto again;	/* the bodies received so far are kept */
+	/* A NO: let each message fail or succeed on its own. */
+	for (size_t i = im->ri; i < im->nrecs; i++)
+		if (im->recs[i].state == R_PENDING)
+			im->recs[i].state = R_RANGED;
+	return MS_OK;
+}
+
+/*
+ * Fetch the next range of the current (large) message into im->range.
+ * Returns MS_OK (range.len may be 0 at the end), MS_SKIP or MS_FATAL.
+ */
+static int
+fetch_range(struct imap *im)
+{
+	struct imap_rec *rec = im->cur;
+	uint64_t want = IMAP_RANGE;
+
+	/*
+	 * One byte more than the announced rest, so a message of exactly the
+	 * announced size ends without one more round trip.
+	 */
+	if (rec->size >= im->roff && rec->size - im->roff < want)
+		want = rec->size - im->roff + 1;
+	for (;;) {
+		struct mailimap_set *set;
+		struct mailimap_fetch_type *ft;
+		clist *res = NULL;
+		int r, st;
+
+		if ((st = imap_ensure(im)) != MS_OK)
+			return st == MS_FAILED ? MS_SKIP : st;
+		set = mailimap_set_new_single(rec->uid);
+		ft = mailimap_fetch_type_new_fetch_att_list_empty();
+		mailimap_fetch_type_new_fetch_att_list_add(ft,
+		    mailimap_fetch_att_new_uid());
+		mailimap_fetch_type_new_fetch_att_list_add(ft,
+		    mailimap_fetch_att_new_body_peek_section_partial(
+		    mailimap_section_new(NULL), (uint32_t)im->roff,
+		    (uint32_t)want));
+		im->range.len = 0;
+		im->rpos = 0;
+		im->seg = 0;
+		im->limit = want;
+		im->want_uid = rec->uid;
+		im->got_body = 0;
+		handlers_on(im, H_RANGE);
+		r = mailimap_uid_fetch(im->s, set, ft, &res);
+		handlers_off(im);
+		mailimap_set_free(set);
+		mailimap_fetch_type_free(ft);
+		if (res != NULL)
+			mailimap_fetch_list_free(res);
+		if (im->overflow) {
+			imap_drop(im);
+			return err_set(&im->src->err, MS_SKIP, 0, "UID %u: the "
+			    "server sent more than the %llu bytes asked for",
+			    rec->uid, (unsigned long long)want);
+		}
+		if (r == MAILIMAP_NO_ERROR) {
+			im->fails = 0;
+			im->range.len = im->seg;
+			if (!im->got_body)
+				return err_set(&im->src->err, MS_SKIP, 0,
+				    "UID %u is no longer on the server%s",
+				    rec->uid, im->roff > 0 ? " (deleted while "
+				    "it was being read)" : "");
+			if (im->range.len < want)
+				im->reof = 1;
+			im->roff += im->range.len;
+			return MS_OK;
+		}
+		if (imap_retry(im, r, "reading a large message"))
+			continue;	/* same offset, new connection */
+		return imap_fail(im, MS_SKIP, r, "UID %u", rec->uid);
+	}
+}
+
+/* ---- the source ops ---- */
+
+static int
+imap_probe(const char *spec)
+{
+	return net_spec_is(spec, "imaps") || net_spec_is(spec, "imap") ?
+	    100 : 0;
+}
+
+static void
+imap_free(struct imap *im)
+{
+	if (im == NULL)
+		return;
+	if (im->s != NULL) {
+		handlers_off(im);
+		(void)mailimap_logout(im->s);
+		imap_drop(im);
+	}
+	recs_clear(im);
+	free(im->recs);
+	folders_free(im);
+	bytes_free(&im->batch);
+	bytes_free(&im->range);
+	net_password_free(im->password);
+	net_spec_release(&im->sp);
+	buf_release(&im->key);
+	buf_release(&im->kw);
+	buf_release(&im->extra);
+	buf_release(&im->words);
+	free(im);
+}
+
+static int
+imap_open(struct source *src, const char *spec, const struct opts *o)
+{
+	struct imap *im = xcalloc(1, sizeof(*im));
+	int st;
+
+	im->src = src;
+	buf_init(&im->key);
+	buf_init(&im->kw);
+	buf_init(&im->extra);
+	buf_init(&im->words);
+	if (net_spec_parse(&im->sp, spec, &src->err) != MS_OK) {
+		free(im);
+		return MS_FATAL;
+	}
+	src->data = im;
+	net_opts_init(&im->no, o);
+	if (im->no.tls_none && im->sp.implicit_tls)
+		return err_set(&src->err, MS_FATAL, 0, "%s: --tls=none "
+		    "contradicts imaps:// (write imap://)", spec);
+	if (net_password(&im->no, &im->sp, &im->password, &src->err) !=
+	    MS_OK)
+		return MS_FATAL;
+	/*
+	 * Retry only connections that broke after TCP connected, and not
+	 * after a time-out (a wrong port often looks like that): a first
+	 * connection that fails is more likely a mistake than bad luck.
+	 */
+	for (;;) {
+		struct timespec t0, t1;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		st = imap_connect(im);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (st != MS_OK &&
+		    t1.tv_sec - t0.tv_sec + 1 >= (time_t)im->no.timeout) {
+			size_t n = strlen(src->err.msg);
+
+			im->transient = 0;
+			if (strstr(src->err.msg, "timed out") == NULL)
+				snprintf(src->err.msg + n,
+				    sizeof(src->err.msg) - n,
+				    " (no answer for %u s)", im->no.timeout);
+		}
+		if (st == MS_OK) {
+			if ((st = imap_list(im)) == MS_OK)
+				break;
+			im->transient = im->s == NULL;	/* dropped */
+		}
+		if (!im->transient || im->fails >= im->no.retries ||
+		    im->fails >= NET_OPEN_RETRIES ||
+		    interrupted)
+			break;
+		im->fails++;
+		backoff(im);
+	}
+	im->fails = 0;
+	/*
+	 * A connection, TLS or login failure is fatal (exit 3), not a usage
+	 * error (exit 2) like a folder the server does not have: cmd_*.c
+	 * tell them apart by errno.
+	 */
+	if (st != MS_OK && !im->usage_error && src->err.sys_errno != EACCES)
+		src->err.sys_errno = EIO;
+	return st;
+}
+
+/* Examine the next folder.  MS_OK, MS_EOF (no more), MS_FAILED, MS_FATAL. */
+static int
+next_folder(struct imap *im)
+{
+	int st;
+
+	im->open = 0;
+	recs_clear(im);
+	if (im->fi >= im->nfolders)
+		return MS_EOF;
+	im->fi++;
+	if ((st = imap_ensure(im)) != MS_OK)
+		return st;
+	st = examine(im);
+	while (st == MS_EOF) {
+		/* The connection dropped: reconnect, then examine again. */
+		im->fails++;
+		if ((st = imap_ensure(im)) != MS_OK)
+			return st;
+		st = examine(im);
+	}
+	if (st != MS_OK)
+		return st;
+	im->fails = 0;
+	im->open = 1;
+	im->next_seq = im->exists > 0 ? 1 : 0;
+	return MS_OK;
+}
+
+static int
+imap_next(struct source *src, struct msg *m)
+{
+	struct imap *im = src->data;
+	struct imap_rec *rec;
+	int st;
+
+	im->cur = NULL;
+	for (;;) {
+		if (!im->open) {
+			st = next_folder(im);
+			if (st == MS_OK)
+				continue;
+			return st;
+		}
+		if (im->ri >= im->nrecs) {
+			st = fetch_window(im);
+			if (st == MS_EOF) {
+				im->open = 0;
+				continue;
+			}
+			if (st != MS_OK) {
+				im->open = 0;
+				return st;
+			}
+		}
+		rec = &im->recs[im->ri];
+		if (rec->state == R_META && (st = fetch_batch(im)) != MS_OK) {
+			if (st == MS_FAILED)
+				im->open = 0;
+			return st;
+		}
+		break;
+	}
+	im->ri++;
+	im->cur = rec;
+	im->pos = 0;
+	im->range.len = im->rpos = 0;
+	im->roff = 0;
+	im->reof = 0;
+
+	m->folder = cur_folder(im)->name;
+	m->folder_raw = cur_folder(im)->raw;
+	m->key = rec_key(im, rec);
+	m->size = rec->state == R_INBUF ? (int64_t)rec->len :
+	    (int64_t)rec->size;
+	m->date = rec->date;
+	m->flags = rec->flags;
+	m->keywords = rec->keywords;
+	buf_reset(&im->extra);
+	buf_addf(&im->extra, "uid=%u\nuidvalidity=%u\n", rec->uid,
+	    im->uidvalidity);
+	m->extra = im->extra.s;
+	return MS_OK;
+}
+
+static int
+imap_read(struct source *src, void *buf, size_t len, size_t *got)
+{
+	struct imap *im = src->data;
+	struct imap_rec *rec = im->cur;
+	size_t n;
+	int st;
+
+	*got = 0;
+	if (rec == NULL)
+		return MS_OK;
+	if (rec->state == R_INBUF) {
+		n = rec->len - (size_t)im->pos;
+		if (n > len)
+			n = len;
+		memcpy(buf, im->batch.s + rec->off + im->pos, n);
+		im->pos += n;
+		*got = n;
+		return MS_OK;
+	}
+	/* R_RANGED, or R_SAVED read anyway. */
+	if (im->rpos == im->range.len) {
+		if (im->reof)
+			return MS_OK;
+		if ((st = fetch_range(im)) != MS_OK)
+			return st;
+	}
+	n = im->range.len - im->rpos;
+	if (n > len)
+		n = len;
+	memcpy(buf, im->range.s + im->rpos, n);
+	im->rpos += n;
+	im->pos += n;
+	*got = n;
+	return MS_OK;
+}
+
+/* For `list`: every folder with its message count and RFC822.SIZE sum. */
+static int
+imap_folders(struct source *src, int (*cb)(const struct folder_info *,
+    void *), void *arg)
+{
+	struct imap *im = src->data;
+	int st, ret = MS_OK;
+
+	while ((st = next_folder(im)) != MS_EOF) {
+		struct folder_info fi = { .name = cur_folder(im)->name };
+
+		if (st == MS_FATAL)
+			return st;
+		if (st == MS_FAILED) {
+			ret = MS_FAILED;
+			continue;
+		}
+		im->sum = im->count = 0;
+		while (im->exists > 0) {
+			struct mailimap_set *set;
+			struct mailimap_fetch_type *ft;
+			clist *res = NULL;
+			int r;
+
+			set = mailimap_set_new_interval(1, 0);	/* 1:* */
+			ft = mailimap_fetch_type_new_fetch_att_list_empty();
+			mailimap_fetch_type_new_fetch_att_list_add(ft,
+			    mailimap_fetch_att_new_rfc822_size());
+			im->sum = im->count = 0;
+			handlers_on(im, H_SIZES);
+			r = mailimap_fetch(im->s, set, ft, &res);
+			handlers_off(im);
+			mailimap_set_free(set);
+			mailimap_fetch_type_free(ft);
+			if (res != NULL)
+				mailimap_fetch_list_free(res);
+			if (r == MAILIMAP_NO_ERROR)
+				break;
+			if (imap_retry(im, r, fi.name) &&
+			    (st = imap_ensure(im)) == MS_OK)
+				continue;
+			if (st == MS_FATAL)
+				return st;
+			imap_fail(im, MS_FAILED, r, "folder %s: FETCH",
+			    fi.name);
+			ret = MS_FAILED;
+			break;
+		}
+		fi.messages = im->count;
+		fi.bytes = im->sum;
+		im->open = 0;
+		if (cb(&fi, arg) != 0)
+			return MS_FATAL;
+	}
+	return ret;
+}
+
+static void
+imap_close(struct source *src)
+{
+	imap_free(src->data);
+	src->data = NULL;
+}
+
+const struct source_ops imap_source = {
+	.name = "imap",
+	.prefix = NULL,
+	.probe = imap_probe,
+	.open = imap_open,
+	.next = imap_next,
+	.read = imap_read,
+	.folders = imap_folders,
+	.close = imap_close,
+};
