@@ -10,7 +10,8 @@ JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 # zstd/xz/unzip to open archives; time for memory figures).
 BUILD_PACKAGES = build-essential cmake pkg-config libetpan-dev \
 	libsqlite3-dev libarchive-dev libssl-dev libutf8proc-dev
-TEST_PACKAGES = python3 mutt zstd xz-utils unzip time
+TEST_PACKAGES = python3 mutt zstd xz-utils unzip time strace \
+	dovecot-imapd dovecot-pop3d openssl gettext-base
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -24,10 +25,16 @@ deps:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y $(BUILD_PACKAGES); \
 	fi
 
+# The IMAP/POP3 tests start their own Dovecot on 127.0.0.1; a system
+# Dovecot that the package install enabled is stopped again.
 test-deps: deps
 	@if ! dpkg -s $(TEST_PACKAGES) >/dev/null 2>&1; then \
+		had_dovecot=$$(dpkg -s dovecot-core >/dev/null 2>&1 && echo yes); \
 		$(SUDO) apt-get update && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y $(TEST_PACKAGES); \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y $(TEST_PACKAGES) && \
+		if [ -z "$$had_dovecot" ] && command -v systemctl >/dev/null; then \
+			$(SUDO) systemctl disable --now dovecot >/dev/null 2>&1 || true; \
+		fi; \
 	fi
 
 build: deps

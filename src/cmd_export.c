@@ -31,7 +31,8 @@ static const char export_usage[] =
     "\n"
     "Copy every message of SOURCE into DEST, with folders, flags and dates.\n"
     "\n"
-    "SOURCE  an mbox file, an Apple Mail \"Export Mailbox\" bundle (Name.mbox/),\n"
+    "SOURCE  an Apple Mail store (~/Library/Mail), an mbox file, an Apple Mail\n"
+    "        \"Export Mailbox\" bundle (Name.mbox/), a live account (imaps://...),\n"
     "        a folder tree of mbox files, a Maildir, or a folder of .eml files;\n"
     "        a prefix mbox:, eml: or maildir: overrides detection\n"
     "FORMAT  mbox     one mboxrd file per folder (flags in Status/X-Status)\n"
@@ -485,6 +486,7 @@ cmd_export(int argc, char **argv, struct opts *o)
 		{ "restart", no_argument, NULL, 'R' },
 		{ "to", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
+		OPTS_NET_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *from = NULL, *to = NULL, *dest = NULL, *index = NULL;
@@ -525,6 +527,7 @@ cmd_export(int argc, char **argv, struct opts *o)
 			break;
 		case 'h':
 			fputs(export_usage, stdout);
+			fputs(opts_net_usage, stdout);
 			return EXIT_DONE;
 		case 'i':
 			index = optarg;
@@ -553,9 +556,17 @@ cmd_export(int argc, char **argv, struct opts *o)
 		case 'v':
 			o->verbose++;
 			break;
-		default:
+		default: {
+			const char *why = NULL;
+			int r = opts_net_option(o, ch, optarg, &why);
+
+			if (r > 0)
+				break;
+			if (r < 0)
+				complain("export", "%s", why);
 			fputs("Try 'mailsave export --help'.\n", stderr);
 			return EXIT_USAGE;
+		}
 		}
 	}
 	if (optind < argc) {

@@ -75,6 +75,7 @@ cmd_list(int argc, char **argv, struct opts *o)
 		{ "mbox-flavour", required_argument, NULL, 'F' },
 		{ "mbox-lenient", no_argument, NULL, 'L' },
 		{ "quiet", no_argument, NULL, 'q' },
+		OPTS_NET_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *from = NULL;
@@ -106,6 +107,7 @@ cmd_list(int argc, char **argv, struct opts *o)
 			break;
 		case 'h':
 			fputs(list_usage, stdout);
+			fputs(opts_net_usage, stdout);
 			return EXIT_DONE;
 		case 'j':
 			o->json = 1;
@@ -116,9 +118,17 @@ cmd_list(int argc, char **argv, struct opts *o)
 		case 'q':
 			o->quiet = 1;
 			break;
-		default:
+		default: {
+			const char *why = NULL;
+			int r = opts_net_option(o, ch, optarg, &why);
+
+			if (r > 0)
+				break;
+			if (r < 0)
+				complain("list", "%s", why);
 			fputs("Try 'mailsave list --help'.\n", stderr);
 			return EXIT_USAGE;
+		}
 		}
 	}
 	if (optind < argc) {

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "opts.h"
@@ -15,4 +16,86 @@ opts_init(struct opts *o)
 	o->checkpoint_msgs = 1000;
 	o->checkpoint_bytes = 256ull << 20;
 	o->checkpoint_secs = 5;
+	o->retries = -1;
+}
+
+const char opts_net_usage[] =
+    "Live accounts (imaps://user@host[:port][/folder], imap://, pop3s://, pop3://):\n"
+    "      --password-file FILE     the password is the first line of FILE\n"
+    "      --password-command CMD   the password is what CMD prints\n"
+    "                               (else MAILSAVE_PASSWORD, ~/.netrc, or a prompt)\n"
+    "      --ca-file FILE           trust the CA certificates in FILE\n"
+    "      --pin sha256:HEX         accept exactly this server certificate\n"
+    "      --insecure               do not check the certificate (dangerous)\n"
+    "      --tls none               allow imap:// and pop3:// without TLS\n"
+    "      --auth plain|login       how to log in (default: the best offered)\n"
+    "      --timeout SECONDS        give up after this much silence (60)\n"
+    "      --retries N              reconnect this often after a drop (5)\n";
+
+static int
+number(const char *arg, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (*arg < '0' || *arg > '9')
+		return -1;
+	*out = strtoul(arg, &end, 10);
+	return *end == '\0' && *out <= max ? 0 : -1;
+}
+
+int
+opts_net_option(struct opts *o, int ch, const char *arg, const char **why)
+{
+	unsigned long v;
+
+	switch (ch) {
+	case OPT_NET + 0:
+		if (strcmp(arg, "plain") != 0 && strcmp(arg, "login") != 0) {
+			*why = "--auth takes plain or login";
+			return -1;
+		}
+		o->auth = arg;
+		return 1;
+	case OPT_NET + 1:
+		o->ca_file = arg;
+		return 1;
+	case OPT_NET + 2:
+		o->insecure = 1;
+		return 1;
+	case OPT_NET + 3:
+		o->password_command = arg;
+		return 1;
+	case OPT_NET + 4:
+		o->password_file = arg;
+		return 1;
+	case OPT_NET + 5:
+		if (strncmp(arg, "sha256:", 7) != 0) {
+			*why = "--pin takes sha256:HEX (doctor prints it)";
+			return -1;
+		}
+		o->pin = arg;
+		return 1;
+	case OPT_NET + 6:
+		if (number(arg, 100, &v) != 0) {
+			*why = "--retries takes a number from 0 to 100";
+			return -1;
+		}
+		o->retries = (int)v;
+		return 1;
+	case OPT_NET + 7:
+		if (number(arg, 86400, &v) != 0 || v == 0) {
+			*why = "--timeout takes seconds (1 to 86400)";
+			return -1;
+		}
+		o->timeout = (unsigned)v;
+		return 1;
+	case OPT_NET + 8:
+		if (strcmp(arg, "none") != 0) {
+			*why = "--tls takes none (TLS is otherwise required)";
+			return -1;
+		}
+		o->tls = arg;
+		return 1;
+	}
+	return 0;
 }

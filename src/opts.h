@@ -27,6 +27,21 @@ struct opts {
 				   maildir (the --to value) */
 	int archive_volume;	/* 1 for DEST itself, N for DEST's volume N:
 				   an empty volume > 1 is not created */
+	/*
+	 * Live accounts (IMAP, POP3).  NULL / 0 / -1 mean "not given": the
+	 * readers then fall back to MAILSAVE_* environment variables and
+	 * their defaults.  Passwords never travel here, only where to get
+	 * them.
+	 */
+	const char *tls;		/* --tls=none allows plaintext */
+	const char *ca_file;		/* --ca-file */
+	int insecure;			/* --insecure */
+	const char *pin;		/* --pin sha256:HEX */
+	const char *password_file;	/* --password-file */
+	const char *password_command;	/* --password-command */
+	const char *auth;		/* --auth plain|login */
+	unsigned timeout;		/* --timeout seconds */
+	int retries;			/* --retries, -1 when not given */
 	/* Checkpoint policy: whichever comes first. 0 disables that trigger. */
 	unsigned checkpoint_msgs;
 	uint64_t checkpoint_bytes;
@@ -34,5 +49,27 @@ struct opts {
 };
 
 void opts_init(struct opts *o);
+
+/*
+ * The long options every command that reads a source accepts for live
+ * accounts, to put in its getopt_long table, and their handler:
+ * opts_net_option() returns 1 when ch was one of them (stored in o), 0
+ * when not, and -1 with *why set when its value is wrong.
+ */
+#define OPT_NET 0x100
+#define OPTS_NET_LONGOPTS \
+	{ "auth", required_argument, NULL, OPT_NET + 0 }, \
+	{ "ca-file", required_argument, NULL, OPT_NET + 1 }, \
+	{ "insecure", no_argument, NULL, OPT_NET + 2 }, \
+	{ "password-command", required_argument, NULL, OPT_NET + 3 }, \
+	{ "password-file", required_argument, NULL, OPT_NET + 4 }, \
+	{ "pin", required_argument, NULL, OPT_NET + 5 }, \
+	{ "retries", required_argument, NULL, OPT_NET + 6 }, \
+	{ "timeout", required_argument, NULL, OPT_NET + 7 }, \
+	{ "tls", required_argument, NULL, OPT_NET + 8 }
+int opts_net_option(struct opts *o, int ch, const char *arg,
+    const char **why);
+/* Help text for those options. */
+extern const char opts_net_usage[];
 
 #endif
