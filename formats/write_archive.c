@@ -118,7 +118,7 @@ struct arc {
 	size_t nfold;
 	size_t foldcap;
 	size_t cur;		/* folder of the current message */
-	struct mbox_enc *enc;	/* owned: the mboxrd encoder */
+	struct mbox_encoder *enc;	/* owned: the mboxrd encoder */
 	struct buf out;		/* encoder output, flushed to mb_fd */
 	struct hash stored;	/* SHA-256 of the message's mbox text */
 };
@@ -614,213 +614,39 @@ msg_end(struct sink *snk, struct arc *st, const unsigned char sha[32])
 /* ---- mbox: one entry per folder, written at close() ---- */
 
 /*
- * The mboxrd encoding of one message, byte for byte what the mbox writer
- * stores (see the header comment of write_mbox.c):
- *   From <addr> <asctime UTC>      Return-Path, else From:, else
- *                                  MAILER-DAEMON; msg_best_date()
- *   Status: / X-Status: / X-Keywords:  ours, from the flags and keywords
- *   the message without its own Status, X-Status and X-Keywords fields,
- *   every ^>*From  line given one more '>', CRLF made LF, a final LF
- *   an empty line
- * write_mbox.c keeps this logic private, so it is repeated here until it
- * moves into mbox_common.c (the e2e test 4000 compares both trees byte for
- * byte and catches any drift).
+ * The mboxrd encoding of one message is mbox_common.c's mbox_encoder, the
+ * one the mbox writer uses, so an archive's mbox entries hold exactly the
+ * bytes of a directory export.  These wrappers feed it into a struct buf.
  */
-struct mbox_drop {
-	size_t a, b;		/* a header field to leave out: [a, b) */
-};
-
-struct mbox_enc {
-	struct mbox_quote q;
-	size_t in_pos;		/* source bytes seen */
-	struct mbox_drop *drops;	/* owned, in order */
-	size_t ndrops, capdrops, drop_i;
-};
-
 static void
-mbox_enc_init(struct mbox_enc *e)
+mbox_enc_begin(struct mbox_encoder *e, const struct msg *m, struct buf *out)
 {
-	memset(e, 0, sizeof(*e));
-	mbox_quote_init(&e->q, 1);
+	mbox_encoder_begin(e, m, out);
 }
 
 static void
-mbox_enc_release(struct mbox_enc *e)
-{
-	free(e->drops);
-	memset(e, 0, sizeof(*e));
-}
-
-/* Find the message's own flag fields in its header block. */
-static void
-mbox_enc_find_drops(struct mbox_enc *e, const struct msg *m)
-{
-	const struct msg_head *h = m->head;
-	struct mbox_field f;
-	size_t off = 0;
-	int complete;
-
-	e->ndrops = e->drop_i = 0;
-	if (h == NULL || h->raw == NULL)
-		return;
-	/*
-	 * The pipeline reads until the header ends, PIPE_HEAD_MAX bytes or
-	 * the end of the message: short of PIPE_HEAD_MAX without an empty
-	 * line, raw is the whole message.
-	 */
-	complete = h->raw_len < PIPE_HEAD_MAX ||
-	    (m->size >= 0 && (int64_t)h->raw_len >= m->size);
-	while (mbox_header_next(h->raw, h->raw_len, &off, &f, complete) == 1) {
-		if (!mbox_field_is(h->raw, &f, "Status") &&
-		    !mbox_field_is(h->raw, &f, "X-Status") &&
-		    !mbox_field_is(h->raw, &f, "X-Keywords"))
-			continue;
-		if (e->ndrops == e->capdrops) {
-			e->capdrops = e->capdrops ? 2 * e->capdrops : 4;
-			e->drops = xrealloc(e->drops,
-			    e->capdrops * sizeof(*e->drops));
-		}
-		e->drops[e->ndrops++] = (struct mbox_drop){
-			.a = f.start,
-			.b = f.end,
-		};
-	}
-}
-
-/* Append a word to an X-Keywords line, folding long lines. */
-static void
-mbox_enc_word(struct buf *b, size_t *col, const char *word, size_t n)
-{
-	if (*col + 1 + n > 78 && *col > 12) {
-		buf_adds(b, "\n");
-		*col = 0;
-	}
-	buf_addc(b, ' ');
-	buf_add(b, word, n);
-	*col += 1 + n;
-}
-
-/* The From_ line and our flag fields. */
-static void
-mbox_enc_preamble(struct buf *b, const struct msg *m)
-{
-	static const struct {
-		unsigned flag;
-		const char *word;
-	} kw[] = {
-		{ MSG_FORWARDED, "$Forwarded" },
-		{ MSG_JUNK, "$Junk" },
-		{ MSG_NOTJUNK, "$NotJunk" },
-	};
-	const struct msg_head *h = m->head;
-	const char *addr = NULL;
-	char status[4], xstatus[8];
-	size_t mark, col = strlen("X-Keywords:");
-
-	if (h != NULL && h->return_path != NULL && *h->return_path != '\0')
-		addr = h->return_path;
-	else if (h != NULL && h->from_addr != NULL && *h->from_addr != '\0')
-		addr = h->from_addr;
-	mbox_from_format(b, addr, msg_best_date(m));
-
-	msg_flags_to_status(m->flags, status, xstatus);
-	buf_addf(b, "Status: %s\n", status);
-	if (xstatus[0] != '\0')
-		buf_addf(b, "X-Status: %s\n", xstatus);
-
-	mark = b->len;
-	buf_adds(b, "X-Keywords:");
-	for (size_t i = 0; i < sizeof(kw) / sizeof(kw[0]); i++)
-		if (m->flags & kw[i].flag)
-			mbox_enc_word(b, &col, kw[i].word, strlen(kw[i].word));
-	for (const char *p = m->keywords; p != NULL && *p != '\0';) {
-		const char *w;
-
-		/* Words end at white space or control characters. */
-		while (*p != '\0' && (unsigned char)*p <= ' ')
-			p++;
-		w = p;
-		while ((unsigned char)*p > ' ' && *p != 0x7f)
-			p++;
-		if (p == w) {
-			if (*p != '\0')
-				p++;
-			continue;
-		}
-		if (msg_flags_from_keyword(w, (size_t)(p - w)) & m->flags)
-			continue;
-		mbox_enc_word(b, &col, w, (size_t)(p - w));
-	}
-	if (b->len == mark + strlen("X-Keywords:"))
-		buf_setlen(b, mark);
-	else
-		buf_addc(b, '\n');
-}
-
-static void
-mbox_enc_begin(struct mbox_enc *e, const struct msg *m, struct buf *out)
-{
-	mbox_quote_init(&e->q, 1);
-	e->in_pos = 0;
-	mbox_enc_find_drops(e, m);
-	mbox_enc_preamble(out, m);
-}
-
-/* Quote in[0..n) onto out. */
-static void
-mbox_enc_quote(struct mbox_enc *e, const char *in, size_t n, struct buf *out)
-{
-	while (n > 0) {
-		size_t used, room = n + MBOX_QUOTE_SLACK;
-
-		buf_grow(out, room);
-		out->len += mbox_quote_run(&e->q, in, n, &used,
-		    out->s + out->len, room);
-		out->s[out->len] = '\0';
-		in += used;
-		n -= used;
-	}
-}
-
-static void
-mbox_enc_write(struct mbox_enc *e, const char *p, size_t len, struct buf *out)
+mbox_enc_write(struct mbox_encoder *e, const char *p, size_t len,
+    struct buf *out)
 {
 	while (len > 0) {
-		size_t n = len;
+		size_t used, room = len + MBOX_QUOTE_SLACK;
 
-		if (e->drop_i < e->ndrops) {
-			const struct mbox_drop *d = &e->drops[e->drop_i];
-
-			if (e->in_pos >= d->a) {
-				/* Inside a dropped field: skip its bytes. */
-				size_t skip = d->b - e->in_pos;
-
-				if (skip > len)
-					skip = len;
-				p += skip;
-				len -= skip;
-				e->in_pos += skip;
-				if (e->in_pos >= d->b)
-					e->drop_i++;
-				continue;
-			}
-			if (d->a - e->in_pos < n)
-				n = d->a - e->in_pos;
-		}
-		mbox_enc_quote(e, p, n, out);
-		p += n;
-		len -= n;
-		e->in_pos += n;
+		buf_grow(out, room);
+		out->len += mbox_encoder_run(e, p, len, &used,
+		    out->s + out->len, room);
+		out->s[out->len] = '\0';
+		p += used;
+		len -= used;
 	}
 }
 
 static void
-mbox_enc_end(struct mbox_enc *e, struct buf *out)
+mbox_enc_end(struct mbox_encoder *e, struct buf *out)
 {
-	buf_grow(out, MBOX_QUOTE_SLACK + 2);
-	out->len += mbox_quote_finish(&e->q, out->s + out->len,
-	    MBOX_QUOTE_SLACK);
-	buf_adds(out, "\n");
+	buf_grow(out, MBOX_QUOTE_SLACK + 8);
+	out->len += mbox_encoder_finish(e, out->s + out->len,
+	    MBOX_QUOTE_SLACK + 8);
+	out->s[out->len] = '\0';
 }
 
 static int
@@ -1041,7 +867,7 @@ arc_free(struct sink *snk, struct arc *st)
 	}
 	free(st->fold);
 	if (st->enc != NULL) {
-		mbox_enc_release(st->enc);
+		mbox_encoder_release(st->enc);
 		hash_release(&st->stored);
 	}
 	free(st->enc);
@@ -1094,7 +920,7 @@ archive_open(struct sink *snk, const char *dest, const struct opts *o)
 	} else if (strcmp(layout, "mbox") == 0) {
 		st->layout = ARC_MBOX;
 		st->enc = xcalloc(1, sizeof(*st->enc));
-		mbox_enc_init(st->enc);
+		mbox_encoder_init(st->enc);
 		hash_init(&st->stored);
 	} else {
 		free(st);
