@@ -1191,7 +1191,7 @@ fail:
 
 const struct sink_ops archive_sink = {
 	.name = "archive",
-	.flags = 0,
+	.flags = SINK_NEEDS_SHA,	/* the SHA-256 is in the names */
 	.open = archive_open,
 	.begin = archive_begin,
 	.write = archive_write,

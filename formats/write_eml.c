@@ -825,7 +825,7 @@ eml_open(struct sink *snk, const char *dest, const struct opts *o)
 
 const struct sink_ops eml_sink = {
 	.name = "eml",
-	.flags = 0,
+	.flags = SINK_NEEDS_SHA,	/* the SHA-256 is in the names */
 	.open = eml_open,
 	.begin = tree_sink_begin,
 	.write = tree_sink_write,

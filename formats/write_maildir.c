@@ -108,7 +108,7 @@ maildir_open(struct sink *snk, const char *dest, const struct opts *o)
 
 const struct sink_ops maildir_sink = {
 	.name = "maildir",
-	.flags = 0,
+	.flags = SINK_NEEDS_SHA,	/* the SHA-256 is in the names */
 	.open = maildir_open,
 	.begin = tree_sink_begin,
 	.write = tree_sink_write,

@@ -92,6 +92,7 @@ struct wr {
 	int64_t start;		/* offset of its From_ line */
 	struct mbox_encoder enc;
 	struct hash stored;	/* of the bytes stored for it */
+	int hashing;		/* someone will check them (not --no-index) */
 
 	struct wr_known *known;	/* owned: every file written */
 	size_t nknown;
@@ -309,7 +310,8 @@ wr_get(struct sink *snk, struct wr *w, const char *rel,
 static int
 wr_put(struct sink *snk, struct wr *w, const char *p, size_t n)
 {
-	hash_update(&w->stored, p, n);
+	if (w->hashing)
+		hash_update(&w->stored, p, n);
 	while (n > 0) {
 		if (w->olen == WR_BUFSZ && wr_flush(snk, w) != MS_OK)
 			return MS_FATAL;
@@ -338,7 +340,9 @@ mbox_w_open(struct sink *snk, const char *dest, const struct opts *o)
 	buf_init(&w->tmp);
 	buf_init(&w->rel);
 	mbox_encoder_init(&w->enc);
-	hash_init(&w->stored);
+	w->hashing = !o->no_index;
+	if (w->hashing)
+		hash_init(&w->stored);
 	for (size_t i = 0; i < WR_FILES; i++)
 		w->files[i].fd = -1;
 	w->ob = xmalloc(WR_BUFSZ);
@@ -371,7 +375,8 @@ mbox_w_begin(struct sink *snk, const struct msg *m)
 		w->cur = f;
 	}
 	w->start = f->disk + (int64_t)w->olen;
-	hash_begin(&w->stored);
+	if (w->hashing)
+		hash_begin(&w->stored);
 	buf_reset(&w->tmp);
 	mbox_encoder_begin(&w->enc, m, &w->tmp);
 	return wr_put(snk, w, w->tmp.s, w->tmp.len);
@@ -392,7 +397,8 @@ mbox_w_write(struct sink *snk, const void *buf, size_t len)
 
 		k = mbox_encoder_run(&w->enc, p, len, &used, w->ob + w->olen,
 		    WR_BUFSZ - w->olen);
-		hash_update(&w->stored, w->ob + w->olen, k);
+		if (w->hashing)
+			hash_update(&w->stored, w->ob + w->olen, k);
 		w->olen += k;
 		p += used;
 		len -= used;
@@ -415,8 +421,10 @@ mbox_w_end(struct sink *snk, const unsigned char sha256[32])
 	buf_adds(&snk->ref.file, w->cur->rel);
 	snk->ref.offset = w->start;
 	snk->ref.length = w->cur->disk + (int64_t)w->olen - w->start;
-	hash_final(&w->stored, snk->ref.stored_sha256);
-	snk->ref.has_stored_sha = 1;
+	if (w->hashing) {
+		hash_final(&w->stored, snk->ref.stored_sha256);
+		snk->ref.has_stored_sha = 1;
+	}
 	return MS_OK;
 }
 
@@ -689,7 +697,8 @@ mbox_w_close(struct sink *snk)
 		free(w->known[i].rel);
 	free(w->known);
 	mbox_encoder_release(&w->enc);
-	hash_release(&w->stored);
+	if (w->hashing)
+		hash_release(&w->stored);
 	free(w->ob);
 	buf_release(&w->tmp);
 	buf_release(&w->rel);

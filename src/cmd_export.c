@@ -540,6 +540,7 @@ cmd_export(int argc, char **argv, struct opts *o)
 			break;
 		case 'N':
 			no_index = 1;
+			o->no_index = 1;
 			break;
 		case 'o':
 			dest = optarg;

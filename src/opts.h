@@ -25,6 +25,7 @@ struct opts {
 	int mbox_lenient;	/* accept bare "From " separators (no date) */
 	const char *layout;	/* writer layout for archives: mbox, eml,
 				   maildir (the --to value) */
+	int no_index;		/* --no-index: no index, no hashes kept */
 	int archive_volume;	/* 1 for DEST itself, N for DEST's volume N:
 				   an empty volume > 1 is not created */
 	/*

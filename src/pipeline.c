@@ -21,6 +21,7 @@ struct run {
 	char *head;		/* owned, PIPE_HEAD_MAX */
 	char *chunk;		/* owned, PIPE_CHUNK */
 	struct hash hash;
+	int hashing;		/* someone needs the SHA-256 */
 	struct rfc_head_store store;
 	uint64_t msgs_since, bytes_since;
 	double ckpt_at;
@@ -112,8 +113,10 @@ copy_one(struct run *r, struct msg *m)
 		err_copy(&p->err, &p->snk->err);
 		return MS_FATAL;
 	}
-	hash_begin(&r->hash);
-	hash_update(&r->hash, r->head, hlen);
+	if (r->hashing) {
+		hash_begin(&r->hash);
+		hash_update(&r->hash, r->head, hlen);
+	}
 	total = hlen;
 	if (hlen > 0 && (st = sink_write(p->snk, r->head, hlen)) != MS_OK)
 		goto sink_failed;
@@ -133,7 +136,8 @@ copy_one(struct run *r, struct msg *m)
 		}
 		if (got == 0)
 			break;
-		hash_update(&r->hash, r->chunk, got);
+		if (r->hashing)
+			hash_update(&r->hash, r->chunk, got);
 		total += got;
 		if ((st = sink_write(p->snk, r->chunk, got)) != MS_OK)
 			goto sink_failed;
@@ -149,7 +153,10 @@ copy_one(struct run *r, struct msg *m)
 		return MS_SKIP;
 	}
 	m->size = (int64_t)total;
-	hash_final(&r->hash, sha);
+	if (r->hashing)
+		hash_final(&r->hash, sha);
+	else
+		memset(sha, 0, sizeof(sha));
 	if (p->hooks.duplicate != NULL) {
 		int d = p->hooks.duplicate(p->hooks.arg, m, sha);
 
@@ -244,7 +251,10 @@ pipeline_run(struct pipeline *p)
 	r.p = p;
 	r.head = xmalloc(PIPE_HEAD_MAX);
 	r.chunk = xmalloc(PIPE_CHUNK);
-	hash_init(&r.hash);
+	r.hashing = p->hooks.recorded != NULL || p->hooks.duplicate != NULL ||
+	    (p->snk->ops->flags & SINK_NEEDS_SHA);
+	if (r.hashing)
+		hash_init(&r.hash);
 	rfc_head_store_init(&r.store);
 	r.ckpt_at = progress_now();
 
@@ -304,7 +314,8 @@ pipeline_run(struct pipeline *p)
 		st = MS_EOF;
 	}
 	rfc_head_store_release(&r.store);
-	hash_release(&r.hash);
+	if (r.hashing)
+		hash_release(&r.hash);
 	free(r.head);
 	free(r.chunk);
 	return st;

@@ -6,12 +6,13 @@
  * call, checks the order (a write before begin fails) and latches MS_FATAL
  * into a dead state, like libarchive's archive_write_data().
  *
- *   begin(m)     m->head is set; m->size >= 0 when the sink's flags have
- *                SINK_NEEDS_SIZE (the pipeline spools otherwise).
+ *   begin(m)     m->head is set; m->size may be -1 (unknown yet).
  *   write(b, n)  raw message bytes, exactly as the source gave them; the
  *                sink does its own quoting (mbox) or none.
  *   end(sha)     the message is complete; sha is SHA-256 of the raw
- *                bytes.  The sink fills `ref` with where it went.  The
+ *                bytes (all zero when neither the sink, SINK_NEEDS_SHA,
+ *                nor an index wants it: hashing costs as much CPU as
+ *                copying).  The sink fills `ref` with where it went.  The
  *                message need not be durable until checkpoint()/close().
  *   abort()      drop whatever the current message wrote.
  *   checkpoint() make every ended message durable (fsync files and
@@ -41,7 +42,7 @@
 #include "msg.h"
 #include "opts.h"
 
-#define SINK_NEEDS_SIZE	0x1	/* begin() needs m->size >= 0 (tar) */
+#define SINK_NEEDS_SHA	0x2	/* end() needs the real SHA-256 (names) */
 
 struct sink;
 
@@ -78,8 +79,9 @@ struct sink_ref {
 	/*
 	 * A sink that stores other bytes than the source gave (mbox: From_
 	 * line, flag headers, quoting) sets stored_sha256 to the SHA-256 of
-	 * file[offset, offset+length) and has_stored_sha; otherwise the
-	 * stored bytes are the source bytes.  verify checks these.
+	 * file[offset, offset+length) and has_stored_sha (unless
+	 * opts->no_index: nobody will check it); otherwise the stored bytes
+	 * are the source bytes.  verify checks these.
 	 */
 	int has_stored_sha;
 	unsigned char stored_sha256[32];
