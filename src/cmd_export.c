@@ -53,7 +53,9 @@ static const char export_usage[] =
     "                           mboxrd, mboxo, mboxcl, mboxcl2\n"
     "      --mbox-lenient       accept \"From \" separators without a date\n"
     "      --checkpoint N       make the output durable every N messages\n"
-    "                           (default 1000; also every 256 MB and 5 s)\n"
+    "                           (default 1000; 0 turns that trigger off)\n"
+    "      --checkpoint-mb M    ... and every M MB (default 256)\n"
+    "      --checkpoint-secs T  ... and every T seconds (default 5)\n"
     "      --dedupe             write a message met in several folders once\n"
     "                           (the manifest names its other places)\n"
     "      --restart            start over: empty DEST (made by mailsave)\n"
@@ -472,6 +474,8 @@ cmd_export(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
 		{ "checkpoint", required_argument, NULL, 'c' },
+		{ "checkpoint-mb", required_argument, NULL, 'M' },
+		{ "checkpoint-secs", required_argument, NULL, 'S' },
 		{ "dedupe", no_argument, NULL, 'D' },
 		{ "from", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
@@ -511,6 +515,21 @@ cmd_export(int argc, char **argv, struct opts *o)
 				return EXIT_USAGE;
 			}
 			break;
+		case 'M':
+		case 'S': {
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (*end != '\0' || *optarg < '0' || *optarg > '9') {
+				complain("export", "--checkpoint-%s needs a number",
+				    ch == 'M' ? "mb" : "secs");
+				return EXIT_USAGE;
+			}
+			if (ch == 'M')
+				o->checkpoint_bytes = (uint64_t)v << 20;
+			else
+				o->checkpoint_secs = (unsigned)v;
+			break;
+		}
 		case 'D':
 			dedupe = 1;
 			break;

@@ -50,6 +50,17 @@ test_expect_success 'a source file changed under the same key: reported, exit 1,
 	! grep -q "an edit" d/INBOX.mbox && "$MAILSAVE" -q verify d
 '
 
+test_expect_success 'checkpoints are tunable: every N messages, M MB, T seconds' '
+	rm -rf c1 c2 &&
+	run_ms export --json --checkpoint 2 --checkpoint-mb 0 --checkpoint-secs 0 \
+		--from src --to mbox -o c1 && [ $rc -eq 0 ] &&
+	python3 -c "import json; d=json.load(open(\"out\")); assert d[\"checkpoints\"]==3, d" &&
+	run_ms export --json --checkpoint 0 --checkpoint-mb 0 --checkpoint-secs 0 \
+		--from src --to mbox -o c2 && [ $rc -eq 0 ] &&
+	python3 -c "import json; d=json.load(open(\"out\")); assert d[\"checkpoints\"]==1, d" &&
+	run_ms export --checkpoint-mb lots --from src --to mbox -o c3 && [ $rc -eq 2 ]
+'
+
 test_expect_success 'status: source, counts, last outcome' '
 	run_ms status d && [ $rc -eq 0 ] && grep -q "^source: *maildir:" out &&
 	grep -q "^messages: *6" out && grep -q "^last run: *partial" out &&
