@@ -526,16 +526,17 @@ db_find_sha(struct db *db, int64_t dest_id, const char *folder,
 	return MS_OK;
 }
 
-int
-db_record(struct db *db, int64_t source_id, int64_t dest_id, int64_t run_id,
-    const struct msg *m, const char *stamp, const unsigned char sha256[32],
-    const struct sink_ref *ref, int64_t dup_of)
+/*
+ * Bind what both message inserts share: ?1..?11 are source, key, dest,
+ * run, folder, Message-ID, size, date, flags, keywords and the SHA-256
+ * of the source bytes.
+ */
+static void
+bind_message(sqlite3_stmt *s, int64_t source_id, int64_t dest_id,
+    int64_t run_id, const struct msg *m, const unsigned char sha256[32])
 {
-	sqlite3_stmt *s = prep(db, S_RECORD);
 	const char *mid = m->head ? m->head->message_id : NULL;
 
-	if (s == NULL)
-		return MS_FATAL;
 	sqlite3_bind_int64(s, 1, source_id);
 	sqlite3_bind_text(s, 2, m->key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, dest_id);
@@ -549,6 +550,18 @@ db_record(struct db *db, int64_t source_id, int64_t dest_id, int64_t run_id,
 	if (m->keywords != NULL && *m->keywords)
 		sqlite3_bind_text(s, 10, m->keywords, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 11, sha256, 32, SQLITE_STATIC);
+}
+
+int
+db_record(struct db *db, int64_t source_id, int64_t dest_id, int64_t run_id,
+    const struct msg *m, const char *stamp, const unsigned char sha256[32],
+    const struct sink_ref *ref, int64_t dup_of)
+{
+	sqlite3_stmt *s = prep(db, S_RECORD);
+
+	if (s == NULL)
+		return MS_FATAL;
+	bind_message(s, source_id, dest_id, run_id, m, sha256);
 	sqlite3_bind_blob(s, 12, ref->has_stored_sha ? ref->stored_sha256 :
 	    sha256, 32, SQLITE_STATIC);
 	sqlite3_bind_text(s, 13, ref->file.s, -1, SQLITE_STATIC);
@@ -566,23 +579,10 @@ db_record_dup(struct db *db, int64_t source_id, int64_t dest_id,
     const unsigned char sha256[32], int64_t dup_of)
 {
 	sqlite3_stmt *s = prep(db, S_RECORD_DUP);
-	const char *mid = m->head ? m->head->message_id : NULL;
 
 	if (s == NULL)
 		return MS_FATAL;
-	sqlite3_bind_int64(s, 1, source_id);
-	sqlite3_bind_text(s, 2, m->key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, dest_id);
-	sqlite3_bind_int64(s, 4, run_id);
-	sqlite3_bind_text(s, 5, m->folder, -1, SQLITE_STATIC);
-	if (mid != NULL)
-		sqlite3_bind_text(s, 6, mid, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 7, m->size);
-	sqlite3_bind_int64(s, 8, msg_best_date(m));
-	sqlite3_bind_int64(s, 9, m->flags);
-	if (m->keywords != NULL && *m->keywords)
-		sqlite3_bind_text(s, 10, m->keywords, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 11, sha256, 32, SQLITE_STATIC);
+	bind_message(s, source_id, dest_id, run_id, m, sha256);
 	if (stamp != NULL)
 		sqlite3_bind_text(s, 12, stamp, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 13, dup_of);
