@@ -61,6 +61,19 @@ test_expect_success 'checkpoints are tunable: every N messages, M MB, T seconds'
 	run_ms export --checkpoint-mb lots --from src --to mbox -o c3 && [ $rc -eq 2 ]
 '
 
+test_expect_success '--no-index: the same files, no index, no manifest, no resume' '
+	rm -rf n1 n2 && "$MAILSAVE" -q export --from src --to mbox -o n1 &&
+	"$MAILSAVE" -q export --no-index --from src --to mbox -o n2 &&
+	cmp n1/Other.mbox n2/Other.mbox &&
+	# without an index nothing knows the duplicate was written already
+	[ $(grep -c "^From " n1/INBOX.mbox) -eq 4 ] &&
+	[ $(grep -c "^From " n2/INBOX.mbox) -eq 5 ] &&
+	[ ! -e n2/.mailsave ] && [ ! -e n2/manifest.jsonl ] &&
+	run_ms export --no-index --from src --to mbox -o n2 && [ $rc -eq 2 ] &&
+	grep -q "not empty" err &&
+	run_ms export --no-index --restart --from src --to mbox -o n3 && [ $rc -eq 2 ]
+'
+
 test_expect_success 'status: source, counts, last outcome' '
 	run_ms status d && [ $rc -eq 0 ] && grep -q "^source: *maildir:" out &&
 	grep -q "^messages: *6" out && grep -q "^last run: *partial" out &&
