@@ -53,7 +53,7 @@ static const char export_usage[] =
     "                           mboxrd, mboxo, mboxcl, mboxcl2\n"
     "      --mbox-lenient       accept \"From \" separators without a date\n"
     "      --checkpoint N       make the output durable every N messages\n"
-    "                           (default 1000; 0 turns that trigger off)\n"
+    "                           (default 5000; 0 turns that trigger off)\n"
     "      --checkpoint-mb M    ... and every M MB (default 256)\n"
     "      --checkpoint-secs T  ... and every T seconds (default 5)\n"
     "      --dedupe             write a message met in several folders once\n"
@@ -741,9 +741,18 @@ cmd_export(int argc, char **argv, struct opts *o)
 	p.hooks.problem = on_problem;
 	p.hooks.progress = on_progress;
 	if (x.db != NULL) {
-		src.saved = on_saved;
-		src.saved_arg = &x;
-		p.hooks.seen = on_seen;
+		int has = 1;
+
+		/*
+		 * A first run has nothing to look up: keys are unique within
+		 * a source, so no message can be "already saved".
+		 */
+		(void)db_has_messages(x.db, x.src_id, x.dest_id, &has);
+		if (has) {
+			src.saved = on_saved;
+			src.saved_arg = &x;
+			p.hooks.seen = on_seen;
+		}
 		p.hooks.duplicate = on_duplicate;
 		p.hooks.recorded = on_recorded;
 		p.hooks.committed = on_committed;

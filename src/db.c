@@ -26,7 +26,7 @@ enum stmt_id {
 	S_RUN_ADD, S_RUN_END, S_SEEN, S_FIND_SHA_FOLDER, S_FIND_SHA_ANY,
 	S_RECORD, S_STATE_GET, S_STATE_SET, S_VOLUME_GET, S_VOLUME_SET,
 	S_PROBLEM, S_EACH, S_SUMMARY, S_LAST_RUN, S_PROBLEMS, S_RECORD_DUP,
-	S_DEST_LAYOUT,
+	S_DEST_LAYOUT, S_HAS_MESSAGES,
 	S_COUNT
 };
 
@@ -63,6 +63,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "ON CONFLICT(source_id, key, dest_id) DO UPDATE SET "
 	    "stamp = excluded.stamp",
 	[S_DEST_LAYOUT] = "SELECT layout FROM dest WHERE id = ?1",
+	[S_HAS_MESSAGES] = "SELECT 1 FROM message WHERE source_id = ?1 AND "
+	    "dest_id = ?2 LIMIT 1",
 	[S_STATE_GET] = "SELECT state FROM dest WHERE id = ?1",
 	[S_STATE_SET] = "UPDATE dest SET state = ?2 WHERE id = ?1",
 	[S_VOLUME_GET] = "SELECT volume FROM dest WHERE id = ?1",
@@ -587,6 +589,25 @@ db_record_dup(struct db *db, int64_t source_id, int64_t dest_id,
 		sqlite3_bind_text(s, 12, stamp, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 13, dup_of);
 	return exec_stmt(db, s, S_RECORD_DUP);
+}
+
+int
+db_has_messages(struct db *db, int64_t source_id, int64_t dest_id, int *has)
+{
+	sqlite3_stmt *s = prep(db, S_HAS_MESSAGES);
+	int rc;
+
+	*has = 0;
+	if (s == NULL)
+		return MS_FATAL;
+	sqlite3_bind_int64(s, 1, source_id);
+	sqlite3_bind_int64(s, 2, dest_id);
+	rc = sqlite3_step(s);
+	*has = rc == SQLITE_ROW;
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(db, stmt_sql[S_HAS_MESSAGES]);
+	return MS_OK;
 }
 
 const char *

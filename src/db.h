@@ -53,6 +53,9 @@ void db_close(struct db *db);
 int db_source(struct db *db, const char *spec, int64_t *id);
 int db_dest(struct db *db, const char *spec, const char *layout,
     int64_t *id);
+/* Whether DEST holds any message of this source yet. */
+int db_has_messages(struct db *db, int64_t source_id, int64_t dest_id,
+    int *has);
 /* The layout DEST was first written with ("" when unknown). */
 const char *db_dest_layout(struct db *db, int64_t dest_id);
 /* The spec of the source this DEST was first exported from, or NULL. */
