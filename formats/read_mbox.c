@@ -36,6 +36,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -92,6 +93,8 @@ struct rd {
 
 	struct buf sender, key, keywords;
 	struct buf stamp;	/* the From_ line's sender and date */
+	char fstamp[64];	/* "size:mtime" of the current file */
+	int fchecked;		/* file_saved() was asked for it */
 };
 
 static const char *const rd_skip_suffixes[] = {
@@ -1112,6 +1115,7 @@ mbox_next(struct source *src, struct msg *m)
 
 			int st = rd_file_open(src, r, &r->files[r->cur]);
 
+			r->fchecked = 0;
 			if (st == MS_EOF || st == MS_SKIP) {
 				/* Empty, or not an mbox file: skip quietly. */
 				err_clear(&src->err);
@@ -1122,7 +1126,28 @@ mbox_next(struct source *src, struct msg *m)
 				r->cur++;
 				return st;
 			}
-		} else if (r->broken) {
+		}
+		if (!r->fchecked && r->next == 0) {
+			/* A file an earlier complete run saved whole: skip it. */
+			const struct rd_file *f = &r->files[r->cur];
+			struct stat sb;
+
+			r->fchecked = 1;
+			r->fstamp[0] = '\0';
+			if (fstat(r->fd, &sb) == 0)
+				snprintf(r->fstamp, sizeof(r->fstamp),
+				    "%lld:%lld.%09ld", (long long)sb.st_size,
+				    (long long)sb.st_mtim.tv_sec,
+				    (long)sb.st_mtim.tv_nsec);
+			if (src->file_saved != NULL && r->fstamp[0] &&
+			    src->file_saved(src->saved_arg,
+			    f->rel != NULL ? f->rel : "", r->fstamp)) {
+				rd_file_close(r);
+				r->cur++;
+				continue;
+			}
+		}
+		if (r->broken) {
 			const char *p = r->files[r->cur].path;
 
 			rd_file_close(r);
@@ -1143,6 +1168,12 @@ mbox_next(struct source *src, struct msg *m)
 			r->in_msg = 0;
 		}
 		if (r->next < 0) {
+			/* The end of the file: every message was yielded. */
+			const struct rd_file *f = &r->files[r->cur];
+
+			if (src->file_done != NULL && r->fstamp[0])
+				src->file_done(src->saved_arg,
+				    f->rel != NULL ? f->rel : "", r->fstamp);
 			rd_file_close(r);
 			r->cur++;
 			continue;

@@ -78,6 +78,7 @@ struct export_ctx {
 	int64_t src_id, dest_id, run_id;
 	int dedupe;
 	struct buf state;
+	struct buf files;	/* "file\tstamp\n" read to their end */
 };
 
 static void
@@ -113,6 +114,46 @@ on_seen(void *arg, const struct msg *m)
 		    "export everything again)", m->folder, m->key);
 	}
 	return seen;
+}
+
+static int
+on_file_saved(void *arg, const char *file, const char *stamp)
+{
+	struct export_ctx *x = arg;
+	int saved;
+
+	if (db_file_saved(x->db, x->src_id, x->dest_id, file, stamp,
+	    &saved) != MS_OK)
+		return 0;
+	return saved;
+}
+
+static void
+on_file_done(void *arg, const char *file, const char *stamp)
+{
+	struct export_ctx *x = arg;
+
+	if (strchr(file, '\n') != NULL || strchr(file, '\t') != NULL)
+		return;		/* cannot be listed; it is simply read again */
+	buf_addf(&x->files, "%s\t%s\n", file, stamp);
+}
+
+/* Record the files read whole, once everything of the run is durable. */
+static int
+record_files(struct export_ctx *x)
+{
+	char *p = x->files.s;
+
+	while (*p) {
+		char *tab = strchr(p, '\t'), *nl = strchr(p, '\n');
+
+		*tab = *nl = '\0';
+		if (db_file_done(x->db, x->src_id, x->dest_id, p, tab + 1) !=
+		    MS_OK)
+			return -1;
+		p = nl + 1;
+	}
+	return 0;
 }
 
 /* For readers that can avoid fetching what is saved (source.h). */
@@ -636,6 +677,7 @@ cmd_export(int argc, char **argv, struct opts *o)
 	x.dedupe = dedupe;
 	x.snk = &snk;
 	buf_init(&x.state);
+	buf_init(&x.files);
 	err_clear(&x.dberr);
 	rc = EXIT_FATAL;
 	if (index == NULL) {
@@ -748,9 +790,11 @@ cmd_export(int argc, char **argv, struct opts *o)
 		 * a source, so no message can be "already saved".
 		 */
 		(void)db_has_messages(x.db, x.src_id, x.dest_id, &has);
+		src.saved_arg = &x;
+		src.file_done = on_file_done;
 		if (has) {
 			src.saved = on_saved;
-			src.saved_arg = &x;
+			src.file_saved = on_file_saved;
 			p.hooks.seen = on_seen;
 		}
 		p.hooks.duplicate = on_duplicate;
@@ -788,9 +832,15 @@ cmd_export(int argc, char **argv, struct opts *o)
 		} else {
 			/* Everything ended is durable: record it, even if the
 			   run stopped on an error. */
+			int whole = st == MS_OK && !p.stats.skipped &&
+			    !p.stats.failed_folders && !x.changed &&
+			    !p.stats.interrupted;
+
 			if (archive && wrote)
 				(void)db_set_volume(x.db, x.dest_id, volume + 1);
-			if (db_begin(x.db) != MS_OK || db_commit(x.db) != MS_OK) {
+			if (db_begin(x.db) != MS_OK ||
+			    (whole && record_files(&x) != 0) ||
+			    db_commit(x.db) != MS_OK) {
 				complain("export", "%s", x.dberr.msg);
 				st = MS_FATAL;
 			}
@@ -873,6 +923,7 @@ cmd_export(int argc, char **argv, struct opts *o)
 	}
 	db_close(x.db);
 	buf_release(&x.state);
+	buf_release(&x.files);
 	buf_release(&ipath);
 	buf_release(&vol_path);
 	free(spec);
@@ -883,6 +934,7 @@ out_db:
 out_src:
 	source_close(&src);
 	buf_release(&x.state);
+	buf_release(&x.files);
 	buf_release(&ipath);
 	buf_release(&vol_path);
 	free(spec);

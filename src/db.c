@@ -19,14 +19,14 @@
 #include "db.h"
 #include "xalloc.h"
 
-#define DB_SCHEMA_VERSION 1
+#define DB_SCHEMA_VERSION 2
 
 enum stmt_id {
 	S_SOURCE_GET, S_SOURCE_ADD, S_DEST_GET, S_DEST_ADD, S_FIRST_SOURCE,
 	S_RUN_ADD, S_RUN_END, S_SEEN, S_FIND_SHA_FOLDER, S_FIND_SHA_ANY,
 	S_RECORD, S_STATE_GET, S_STATE_SET, S_VOLUME_GET, S_VOLUME_SET,
 	S_PROBLEM, S_EACH, S_SUMMARY, S_LAST_RUN, S_PROBLEMS, S_RECORD_DUP,
-	S_DEST_LAYOUT, S_HAS_MESSAGES,
+	S_DEST_LAYOUT, S_HAS_MESSAGES, S_FILE_GET, S_FILE_SET,
 	S_COUNT
 };
 
@@ -63,6 +63,10 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "ON CONFLICT(source_id, key, dest_id) DO UPDATE SET "
 	    "stamp = excluded.stamp",
 	[S_DEST_LAYOUT] = "SELECT layout FROM dest WHERE id = ?1",
+	[S_FILE_GET] = "SELECT 1 FROM source_file WHERE source_id = ?1 AND "
+	    "dest_id = ?2 AND file = ?3 AND stamp = ?4",
+	[S_FILE_SET] = "INSERT OR REPLACE INTO source_file(source_id, dest_id, "
+	    "file, stamp) VALUES (?1, ?2, ?3, ?4)",
 	[S_HAS_MESSAGES] = "SELECT 1 FROM message WHERE source_id = ?1 AND "
 	    "dest_id = ?2 LIMIT 1",
 	[S_STATE_GET] = "SELECT state FROM dest WHERE id = ?1",
@@ -151,8 +155,21 @@ static const char schema_v1[] =
     "  text TEXT NOT NULL\n"
     ");\n";
 
+/*
+ * Version 2: whole source files (mbox) saved by a complete run, with the
+ * size and mtime they had, so a rerun skips them unread.
+ */
+static const char schema_v2[] =
+    "CREATE TABLE source_file (\n"
+    "  source_id INTEGER NOT NULL REFERENCES source(id),\n"
+    "  dest_id INTEGER NOT NULL REFERENCES dest(id),\n"
+    "  file TEXT NOT NULL,\n"
+    "  stamp TEXT NOT NULL,\n"
+    "  PRIMARY KEY (source_id, dest_id, file)\n"
+    ");\n";
+
 /* migrations[n] upgrades schema n to n+1; [0] creates version 1. */
-static const char *const migrations[] = { schema_v1 };
+static const char *const migrations[] = { schema_v1, schema_v2 };
 
 struct db {
 	sqlite3 *h;
@@ -608,6 +625,44 @@ db_has_messages(struct db *db, int64_t source_id, int64_t dest_id, int *has)
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return db_fail(db, stmt_sql[S_HAS_MESSAGES]);
 	return MS_OK;
+}
+
+int
+db_file_saved(struct db *db, int64_t source_id, int64_t dest_id,
+    const char *file, const char *stamp, int *saved)
+{
+	sqlite3_stmt *s = prep(db, S_FILE_GET);
+	int rc;
+
+	*saved = 0;
+	if (s == NULL)
+		return MS_FATAL;
+	sqlite3_bind_int64(s, 1, source_id);
+	sqlite3_bind_int64(s, 2, dest_id);
+	sqlite3_bind_text(s, 3, file, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, stamp, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	*saved = rc == SQLITE_ROW;
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(db, stmt_sql[S_FILE_GET]);
+	return MS_OK;
+}
+
+int
+db_file_done(struct db *db, int64_t source_id, int64_t dest_id,
+    const char *file, const char *stamp)
+{
+	sqlite3_stmt *s = prep(db, S_FILE_SET);
+
+	if (s == NULL)
+		return MS_FATAL;
+	sqlite3_bind_int64(s, 1, source_id);
+	sqlite3_bind_int64(s, 2, dest_id);
+	sqlite3_bind_text(s, 3, file, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, stamp, -1, SQLITE_STATIC);
+	return exec_stmt(db, s, S_FILE_SET);
 }
 
 const char *

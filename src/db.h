@@ -53,6 +53,15 @@ void db_close(struct db *db);
 int db_source(struct db *db, const char *spec, int64_t *id);
 int db_dest(struct db *db, const char *spec, const char *layout,
     int64_t *id);
+/*
+ * Whole source files: whether FILE was saved whole by a complete run while
+ * it had STAMP, and recording that (inside the open batch).
+ */
+int db_file_saved(struct db *db, int64_t source_id, int64_t dest_id,
+    const char *file, const char *stamp, int *saved);
+int db_file_done(struct db *db, int64_t source_id, int64_t dest_id,
+    const char *file, const char *stamp);
+
 /* Whether DEST holds any message of this source yet. */
 int db_has_messages(struct db *db, int64_t source_id, int64_t dest_id,
     int *has);

@@ -80,6 +80,15 @@ struct source {
 	 */
 	int (*saved)(void *arg, const char *folder, const char *key);
 	void *saved_arg;
+	/*
+	 * Whole files (mbox): file_saved(arg, file, stamp) returns 1 when an
+	 * earlier complete run saved every message of FILE (a name unique in
+	 * the source) while it had this stamp ("size:mtime"), so the reader
+	 * may skip it unread; file_done() tells that the reader read FILE to
+	 * its end.  Both may be NULL; they use saved_arg.
+	 */
+	int (*file_saved)(void *arg, const char *file, const char *stamp);
+	void (*file_done)(void *arg, const char *file, const char *stamp);
 };
 
 /*

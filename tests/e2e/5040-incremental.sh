@@ -74,6 +74,17 @@ test_expect_success '--no-index: the same files, no index, no manifest, no resum
 	run_ms export --no-index --restart --from src --to mbox -o n3 && [ $rc -eq 2 ]
 '
 
+test_expect_success 'an unchanged mbox file is skipped unread; an appended one is read again' '
+	printf "From a@x Mon Jan  1 00:00:00 2024\nFrom: a@x\n\none\n\nFrom b@x Mon Jan  1 00:00:01 2024\nFrom: b@x\n\ntwo\n\n" >box.mbox &&
+	rm -rf mb && "$MAILSAVE" -q export --from box.mbox --to mbox -o mb &&
+	run_ms export --json --from box.mbox --to mbox -o mb && [ $rc -eq 0 ] &&
+	python3 -c "import json; d=json.load(open(\"out\")); assert (d[\"messages\"], d[\"unchanged\"]) == (0, 0), d" &&
+	printf "From c@x Mon Jan  1 00:00:02 2024\nFrom: c@x\n\nthree\n\n" >>box.mbox &&
+	run_ms export --json --from box.mbox --to mbox -o mb && [ $rc -eq 0 ] &&
+	python3 -c "import json; d=json.load(open(\"out\")); assert (d[\"messages\"], d[\"unchanged\"]) == (1, 2), d" &&
+	[ $(grep -c "^From " mb/box.mbox) -eq 3 ] && "$MAILSAVE" -q verify mb
+'
+
 test_expect_success 'status: source, counts, last outcome' '
 	run_ms status d && [ $rc -eq 0 ] && grep -q "^source: *maildir:" out &&
 	grep -q "^messages: *6" out && grep -q "^last run: *partial" out &&
