@@ -139,9 +139,8 @@ extra_piece(struct verify *v, const char *file, int64_t off, int64_t len,
  * line, so an appended copy of a message is recognised.
  */
 static int
-check_file(struct verify *v, struct store *st, const char *name, int volume,
-    struct vrow *rows, size_t nrows, char *chunk, size_t chunk_len,
-    struct err *e)
+check_file(struct verify *v, struct store *st, const char *name,
+    struct vrow *rows, size_t nrows, char *chunk, size_t chunk_len)
 {
 	int64_t pos = 0, piece_start = 0;
 	size_t i = 0;
@@ -150,7 +149,6 @@ check_file(struct verify *v, struct store *st, const char *name, int volume,
 	int line_start = 1, prev_blank = 1;
 	unsigned char sha[32];
 
-	(void)volume;
 	hash_begin(&v->h);
 	for (;;) {
 		size_t got, k = 0;
@@ -250,7 +248,6 @@ check_file(struct verify *v, struct store *st, const char *name, int volume,
 		hash_final(&v->h, sha);
 		extra_piece(v, name, piece_start, pos - piece_start, sha);
 	}
-	(void)e;
 	return MS_OK;
 }
 
@@ -444,8 +441,8 @@ cmd_verify(int argc, char **argv, struct opts *o)
 		while (hi < v.n && v.rows[hi].volume == vol &&
 		    strcmp(v.rows[hi].file, name) == 0)
 			hi++;
-		if (check_file(&v, st, name, vol, v.rows + lo, hi - lo, chunk,
-		    256 * 1024, &e) != MS_OK) {
+		if (check_file(&v, st, name, v.rows + lo, hi - lo, chunk,
+		    256 * 1024) != MS_OK) {
 			complain("verify", "%s", e.msg);
 			rc = EXIT_FATAL;
 			goto out_store;
