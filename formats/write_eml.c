@@ -27,6 +27,8 @@
  * ever overwritten.  Temp files of a run that died are removed when a
  * later run enters their folder.
  */
+/* syncfs(2) is Linux-only. */
+#define _GNU_SOURCE 1
 #include "config.h"
 
 #include <dirent.h>
@@ -51,6 +53,7 @@
 
 #define TREE_BUF_SIZE		(64 * 1024)
 #define TREE_PENDING_MAX	4096
+#define TREE_SYNCFS_AT	16	/* more pending files: one syncfs */
 
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE	(1 << 0)
@@ -531,7 +534,19 @@ tree_sink_checkpoint(struct sink *snk)
 	struct tree *t = snk->data;
 	size_t i;
 
-	/* 1. The bytes of every pending file. */
+	/*
+	 * 1. The bytes of every pending file.  Many files: one syncfs(2) of
+	 * the file system flushes them all at once (it reports write-back
+	 * errors since Linux 5.8), far cheaper than an fsync each.
+	 */
+#ifdef __linux__
+	if (t->npend > TREE_SYNCFS_AT) {
+		if (syncfs(t->rootfd) != 0)
+			return err_set(&snk->err, MS_FATAL, errno,
+			    "sync the file system of %s", t->dest);
+		i = t->npend;
+	} else
+#endif
 	for (i = 0; i < t->npend; i++) {
 		struct tree_pending *p = &t->pend[i];
 		int fd;
