@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -406,12 +408,72 @@ restart_dest(const char *dest, int archive, const char *index)
 	return r;
 }
 
+/*
+ * A URL in canonical form: scheme and host in lower case, the scheme's
+ * default port dropped, so imaps://u@Mail.Example:993 and imaps://u@mail.example
+ * are the same source.  The user name and the path keep their case.
+ */
+static char *
+canonical_url(const char *url)
+{
+	static const struct {
+		const char *scheme;
+		const char *port;
+	} defaults[] = {
+		{ "imaps", "993" }, { "imap", "143" },
+		{ "pop3s", "995" }, { "pop3", "110" },
+	};
+	const char *sep = strstr(url, "://");
+	const char *auth = sep + 3, *end = auth + strcspn(auth, "/");
+	const char *at = NULL, *host, *port = NULL;
+	struct buf b = BUF_INIT;
+
+	for (const char *p = auth; p < end; p++)
+		if (*p == '@')
+			at = p;
+	host = at ? at + 1 : auth;
+	for (const char *p = end; p > host; p--)
+		if (p[-1] == ':' && host[0] != '[') {
+			port = p;
+			break;
+		}
+	for (const char *p = url; p < sep; p++)
+		buf_addc(&b, (char)tolower((unsigned char)*p));
+	buf_adds(&b, "://");
+	buf_add(&b, auth, (size_t)(host - auth));
+	for (const char *p = host; p < (port ? port - 1 : end); p++)
+		buf_addc(&b, (char)tolower((unsigned char)*p));
+	if (port != NULL) {
+		int dflt = 0;
+
+		for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+			if (strncasecmp(url, defaults[i].scheme, (size_t)(sep - url))
+			    == 0 && strlen(defaults[i].scheme) ==
+			    (size_t)(sep - url) &&
+			    strlen(defaults[i].port) == (size_t)(end - port) &&
+			    strncmp(port, defaults[i].port, (size_t)(end - port))
+			    == 0)
+				dflt = 1;
+		if (!dflt)
+			buf_add(&b, port - 1, (size_t)(end - port + 1));
+	}
+	buf_adds(&b, end);
+	return buf_detach(&b);
+}
+
 /* The canonical spec of the source, so a changed --from is noticed. */
 static char *
 source_spec(const struct source *src)
 {
 	char real[PATH_MAX];
 
+	if (strstr(src->path, "://") != NULL) {
+		char *url = canonical_url(src->path);
+		char *spec = xasprintf("%s:%s", src->ops->name, url);
+
+		free(url);
+		return spec;
+	}
 	if (realpath(src->path, real) == NULL)
 		return xasprintf("%s:%s", src->ops->name, src->path);
 	return xasprintf("%s:%s", src->ops->name, real);

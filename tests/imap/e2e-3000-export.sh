@@ -42,6 +42,13 @@ test_expect_success 'a second run fetches nothing' '
     grep -q "\"unchanged\":14," out || { cat out err; false; }
 '
 
+test_expect_success 'the same account spelt another way is the same source' '
+    url=$(imaps_url | sed "s/^imaps:/IMAPS:/") &&
+    ms_imap export --from "$url" --to eml -o eml --json &&
+    test "$rc" = 0 && grep -q "\"messages\":0," out &&
+    "$MAILSAVE" status eml >st && grep -q "^source: *imap:imaps://" st
+'
+
 test_expect_success 'the index and manifest hold no password' '
     ! grep -rqF "$USER_PASS" eml maildir mbox
 '
