@@ -20,6 +20,7 @@ int cmd_export(int argc, char **argv, struct opts *o);
 int cmd_list(int argc, char **argv, struct opts *o);
 int cmd_status(int argc, char **argv, struct opts *o);
 int cmd_verify(int argc, char **argv, struct opts *o);
+int cmd_doctor(int argc, char **argv, struct opts *o);
 
 /* version.c: the version banner with linked library versions. */
 void print_version(void);

@@ -33,6 +33,8 @@ static const struct cmd commands[] = {
 	{ "verify", cmd_verify, "prove a backup is whole: re-read DEST and "
 	    "check every message" },
 	{ "status", cmd_status, "show what the index knows about a backup" },
+	{ "doctor", cmd_doctor, "say why a mail server or store cannot be "
+	    "read, and what to do" },
 	{ "help", cmd_help, "show help for mailsave or one command" },
 	{ "version", cmd_version, "show the version and linked libraries" },
 };

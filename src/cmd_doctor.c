@@ -1,0 +1,241 @@
+/*
+ * `mailsave doctor TARGET`: say why a mail server cannot be read and what
+ * to do.  The checks live in formats/doctor_net.c; this file prints them
+ * as a checklist (✔ / ✘ with one line of advice, then a verdict) or as
+ * JSON, and chooses the exit code: 0 when the account works, 1 when
+ * something is wrong, 2 for usage.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "cmd.h"
+#include "doctor_net.h"
+#include "err.h"
+#include "signals.h"
+#include "xalloc.h"
+
+static const char doctor_usage[] =
+    "usage: mailsave doctor [options] TARGET\n"
+    "\n"
+    "Check a mail account or server step by step and say what to do about\n"
+    "each problem.  TARGET is an account (imaps://user@host[:port],\n"
+    "imap://, pop3s://, pop3://) or a bare host or e-mail domain (then\n"
+    "IMAP, POP3 and SMTP submission on their usual ports).  The login is\n"
+    "tested only when a password source is given.\n"
+    "\n"
+    "  -q, --quiet                  show only problems and the verdict\n"
+    "      --json                   one JSON object for scripts\n"
+    "\n"
+    "Exit status: 0 the account works, 1 something is wrong, 2 usage.\n"
+    "\n";
+
+/* A step kept for --json and the verdict. */
+struct item {
+	char *step, *where, *detail, *advice;
+	int status;
+	long ms;
+};
+
+struct doctor {
+	const struct opts *o;
+	struct item *items;
+	size_t n, cap;
+	char last_where[320];
+	size_t fails, warns;
+	int login_ok, login_tried;
+};
+
+static const char *const status_name[] = { "ok", "warn", "fail", "info" };
+static const char *const status_mark[] = { "✔", "!", "✘", "·" };
+
+static void
+S_report(void *arg, const struct dn_item *it)
+{
+	struct doctor *dr = arg;
+	struct item *k;
+
+	if (dr->n == dr->cap) {
+		dr->cap = dr->cap ? dr->cap * 2 : 32;
+		dr->items = xrealloc(dr->items, dr->cap * sizeof(*dr->items));
+	}
+	k = &dr->items[dr->n++];
+	*k = (struct item){
+		.step = xstrdup(it->step),
+		.where = xstrdup(it->where),
+		.detail = xstrdup(it->detail),
+		.advice = it->advice != NULL ? xstrdup(it->advice) : NULL,
+		.status = it->status,
+		.ms = it->ms,
+	};
+	if (it->status == DN_FAIL)
+		dr->fails++;
+	else if (it->status == DN_WARN)
+		dr->warns++;
+	if (strcmp(it->step, "login") == 0) {
+		dr->login_tried |= it->status == DN_OK ||
+		    it->status == DN_FAIL;
+		dr->login_ok |= it->status == DN_OK || it->status == DN_WARN;
+	}
+	if (dr->o->json)
+		return;
+	if (dr->o->quiet && it->status != DN_FAIL && it->status != DN_WARN)
+		return;
+	if (strcmp(dr->last_where, it->where) != 0) {
+		snprintf(dr->last_where, sizeof(dr->last_where), "%s",
+		    it->where);
+		printf("%s:\n", it->where);
+	}
+	printf("  %s %-13s %s", status_mark[it->status], it->step,
+	    it->detail);
+	if (it->ms >= 0 && it->status != DN_INFO)
+		printf(" (%ld ms)", it->ms);
+	putchar('\n');
+	if (it->advice != NULL)
+		printf("    → %s\n", it->advice);
+}
+
+static void
+S_verdict(struct doctor *dr, int st, struct buf *out)
+{
+	if (st == MS_OK && dr->login_ok && dr->warns == 0)
+		buf_adds(out, "the account works");
+	else if (st == MS_OK && dr->login_ok)
+		buf_addf(out, "the account works, with %zu warning%s",
+		    dr->warns, dr->warns == 1 ? "" : "s");
+	else if (st == MS_OK && dr->warns == 0)
+		buf_adds(out, "the server is reachable and its TLS is sound; "
+		    "the login was not tested");
+	else if (st == MS_OK)
+		buf_addf(out, "the server can be used, with %zu warning%s",
+		    dr->warns, dr->warns == 1 ? "" : "s");
+	else {
+		const struct item *first = NULL;
+
+		for (size_t i = 0; i < dr->n && first == NULL; i++)
+			if (dr->items[i].status == DN_FAIL)
+				first = &dr->items[i];
+		buf_addf(out, "%zu problem%s found", dr->fails,
+		    dr->fails == 1 ? "" : "s");
+		if (first != NULL)
+			buf_addf(out, "; first: %s: %s", first->step,
+			    first->detail);
+	}
+}
+
+static void
+S_json(struct doctor *dr, const char *target, int st, const char *verdict)
+{
+	fputs("{\"target\":", stdout);
+	json_string(target);
+	printf(",\"ok\":%s,\"checks\":[", st == MS_OK ? "true" : "false");
+	for (size_t i = 0; i < dr->n; i++) {
+		const struct item *k = &dr->items[i];
+
+		printf("%s{\"step\":", i ? "," : "");
+		json_string(k->step);
+		fputs(",\"where\":", stdout);
+		json_string(k->where);
+		printf(",\"status\":\"%s\",\"detail\":",
+		    status_name[k->status]);
+		json_string(k->detail);
+		fputs(",\"advice\":", stdout);
+		if (k->advice != NULL)
+			json_string(k->advice);
+		else
+			fputs("null", stdout);
+		if (k->ms >= 0)
+			printf(",\"ms\":%ld", k->ms);
+		putchar('}');
+	}
+	fputs("],\"verdict\":", stdout);
+	json_string(verdict);
+	fputs("}\n", stdout);
+}
+
+int
+cmd_doctor(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		OPTS_NET_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	struct doctor dr = { .o = o };
+	struct buf verdict = BUF_INIT;
+	struct err e;
+	const char *why = NULL;
+	int ch, st, r;
+
+	while ((ch = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			fputs(doctor_usage, stdout);
+			fputs(opts_net_usage, stdout);
+			return EXIT_DONE;
+		case 'j':
+			o->json = 1;
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		default:
+			r = opts_net_option(o, ch, optarg, &why);
+			if (r == 1)
+				break;
+			if (r < 0)
+				complain("doctor", "%s", why);
+			else
+				fputs("Try 'mailsave doctor --help'.\n",
+				    stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc) {
+		complain("doctor", "give exactly one TARGET (try 'mailsave "
+		    "doctor --help')");
+		return EXIT_USAGE;
+	}
+	if (!doctor_net_is_server(argv[optind])) {
+		complain("doctor", "%s: checking local mail stores is not "
+		    "done yet; give an account (imaps://user@host) or a "
+		    "host; for a backup, run 'mailsave verify'",
+		    argv[optind]);
+		return EXIT_USAGE;
+	}
+	err_clear(&e);
+	st = doctor_net_run(argv[optind], o, S_report, &dr, &e);
+	if (st == MS_FATAL) {
+		complain("doctor", "%s", e.msg);
+		r = EXIT_USAGE;
+		goto out;
+	}
+	if (interrupted) {
+		complain("doctor", "interrupted");
+		r = EXIT_INTERRUPTED;
+		goto out;
+	}
+	S_verdict(&dr, st, &verdict);
+	if (o->json)
+		S_json(&dr, argv[optind], st, verdict.s);
+	else
+		printf("%s Verdict: %s\n", st == MS_OK ? "✔" : "✘",
+		    verdict.s);
+	r = st == MS_OK ? EXIT_DONE : 1;
+out:
+	for (size_t i = 0; i < dr.n; i++) {
+		free(dr.items[i].step);
+		free(dr.items[i].where);
+		free(dr.items[i].detail);
+		free(dr.items[i].advice);
+	}
+	free(dr.items);
+	buf_release(&verdict);
+	return r;
+}
