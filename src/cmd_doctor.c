@@ -7,16 +7,24 @@
  */
 #include "config.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "cmd.h"
+#include "db.h"
 #include "doctor_net.h"
 #include "err.h"
 #include "signals.h"
+#include "sink.h"
+#include "source.h"
+#include "store.h"
 #include "xalloc.h"
 
 static const char doctor_usage[] =
@@ -26,7 +34,10 @@ static const char doctor_usage[] =
     "each problem.  TARGET is an account (imaps://user@host[:port],\n"
     "imap://, pop3s://, pop3://) or a bare host or e-mail domain (then\n"
     "IMAP, POP3 and SMTP submission on their usual ports).  The login is\n"
-    "tested only when a password source is given.\n"
+    "tested only when a password source is given.  TARGET may also be a\n"
+    "local mailbox (is it readable, what is it) or a backup made by\n"
+    "mailsave export (is its index sound, did the last run finish, are\n"
+    "temporary files left over).\n"
     "\n"
     "  -q, --quiet                  show only problems and the verdict\n"
     "      --json                   one JSON object for scripts\n"
@@ -48,6 +59,7 @@ struct doctor {
 	char last_where[320];
 	size_t fails, warns;
 	int login_ok, login_tried;
+	int local;		/* a path: a mailbox (1) or a backup (2) */
 };
 
 static const char *const status_name[] = { "ok", "warn", "fail", "info" };
@@ -102,6 +114,14 @@ S_report(void *arg, const struct dn_item *it)
 static void
 S_verdict(struct doctor *dr, int st, struct buf *out)
 {
+	if (dr->local && st == MS_OK) {
+		buf_adds(out, dr->local == 2 ? "the backup's index is sound" :
+		    "mailsave can read this mailbox");
+		if (dr->warns)
+			buf_addf(out, ", with %zu warning%s", dr->warns,
+			    dr->warns == 1 ? "" : "s");
+		return;
+	}
 	if (st == MS_OK && dr->login_ok && dr->warns == 0)
 		buf_adds(out, "the account works");
 	else if (st == MS_OK && dr->login_ok)
@@ -157,6 +177,165 @@ S_json(struct doctor *dr, const char *target, int st, const char *verdict)
 	fputs("}\n", stdout);
 }
 
+static void
+say(struct doctor *dr, const char *step, const char *where, int status,
+    const char *advice, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+static void
+say(struct doctor *dr, const char *step, const char *where, int status,
+    const char *advice, const char *fmt, ...)
+{
+	struct dn_item it;
+	char detail[600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	it.step = step;
+	it.where = where;
+	it.status = status;
+	it.detail = detail;
+	it.advice = advice;
+	it.ms = -1;
+	S_report(dr, &it);
+}
+
+/* Temporary files a killed or failed run may leave in a DEST tree. */
+static size_t
+count_leftovers(const char *dir, int depth)
+{
+	DIR *d;
+	struct dirent *de;
+	size_t n = 0;
+
+	if (depth > 12 || (d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		const char *nm = de->d_name;
+		size_t len = strlen(nm);
+		char *sub;
+		struct stat sb;
+
+		if (strcmp(nm, ".") == 0 || strcmp(nm, "..") == 0)
+			continue;
+		if ((strncmp(nm, ".mailsave-", 10) == 0 && len > 4 &&
+		    strcmp(nm + len - 4, ".tmp") == 0) ||
+		    strcmp(nm, ".manifest.jsonl.tmp") == 0) {
+			n++;
+			continue;
+		}
+		sub = xasprintf("%s/%s", dir, nm);
+		if (lstat(sub, &sb) == 0 && S_ISDIR(sb.st_mode))
+			n += count_leftovers(sub, depth + 1);
+		free(sub);
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * A local TARGET: a backup mailsave made (its index, its last run,
+ * leftovers), or a mailbox mailsave can read.
+ */
+static int
+doctor_local(const char *target, const struct opts *o, struct doctor *dr,
+    struct err *e)
+{
+	struct buf ipath = BUF_INIT, p = BUF_INIT;
+	struct stat sb;
+	struct db *db = NULL;
+	int st = MS_OK;
+
+	if (stat(target, &sb) != 0) {
+		say(dr, "path", target, DN_FAIL, "check the spelling, or give "
+		    "an account (imaps://user@host) or a host name",
+		    "%s", strerror(errno));
+		return MS_FAILED;
+	}
+	store_index_path(&ipath, target, NULL);
+	if (stat(ipath.s, &sb) == 0) {
+		struct db_summary sum;
+
+		dr->local = 2;
+		if (db_open(&db, ipath.s, 0, e) != MS_OK ||
+		    db_check(db) != MS_OK) {
+			say(dr, "index", target, DN_FAIL, "run the same export "
+			    "with --restart to start over, or export into a "
+			    "new DEST", "%s", e->msg);
+			st = MS_FAILED;
+			goto out;
+		}
+		say(dr, "index", target, DN_OK, NULL, "%s opens and passes "
+		    "SQLite's integrity check", ipath.s);
+		if (db_summary(db, &sum) == MS_OK) {
+			int done = strcmp(sum.last_outcome, "done") == 0;
+
+			say(dr, "last run", target, done ? DN_OK : DN_WARN,
+			    done ? NULL : "run the same export command "
+			    "again: it finishes the job and writes each "
+			    "message once", "%s; %lld messages from %s",
+			    sum.last_outcome, (long long)sum.messages,
+			    sum.source);
+		}
+		if (!sink_is_archive(target)) {
+			size_t n = count_leftovers(target, 0);
+
+			if (n)
+				say(dr, "leftovers", target, DN_WARN, "the next "
+				    "export run into this DEST removes them",
+				    "%zu temporary file%s from an interrupted "
+				    "run", n, n == 1 ? "" : "s");
+			else
+				say(dr, "leftovers", target, DN_OK, NULL,
+				    "no temporary files left over");
+			buf_addf(&p, "%s/manifest.jsonl", target);
+		} else {
+			buf_addf(&p, "%s.partial", target);
+			if (stat(p.s, &sb) == 0)
+				say(dr, "leftovers", target, DN_WARN, "the next "
+				    "export run removes it and writes the "
+				    "volume again", "%s is an unfinished "
+				    "volume", p.s);
+			buf_reset(&p);
+			buf_adds(&p, target);
+		}
+		if (stat(p.s, &sb) != 0)
+			say(dr, "manifest", target, DN_WARN, "run the same "
+			    "export again to write it", "%s is missing", p.s);
+		say(dr, "verify", target, DN_INFO, NULL, "to re-read and "
+		    "check every message: mailsave verify %s", target);
+		goto out;
+	}
+	{
+		struct source src;
+
+		if (source_open(&src, target, o) != MS_OK) {
+			say(dr, "mailbox", target, DN_FAIL, src.err.sys_errno ==
+			    EACCES || src.err.sys_errno == EPERM ?
+			    "give your user (or, on macOS, the terminal) the "
+			    "right to read it" : "give an mbox file, a "
+			    "Maildir, a folder of .eml files, an Apple Mail "
+			    "store or export, or a mailsave backup",
+			    "%s", src.err.msg);
+			source_close(&src);
+			st = MS_FAILED;
+			goto out;
+		}
+		say(dr, "mailbox", target, DN_OK, NULL, "readable: %s",
+		    src.ops->name);
+		say(dr, "list", target, DN_INFO, NULL, "folders, counts and "
+		    "sizes: mailsave list --from %s", target);
+		source_close(&src);
+	}
+out:
+	db_close(db);
+	buf_release(&ipath);
+	buf_release(&p);
+	return st;
+}
+
 int
 cmd_doctor(int argc, char **argv, struct opts *o)
 {
@@ -202,15 +381,13 @@ cmd_doctor(int argc, char **argv, struct opts *o)
 		    "doctor --help')");
 		return EXIT_USAGE;
 	}
-	if (!doctor_net_is_server(argv[optind])) {
-		complain("doctor", "%s: checking local mail stores is not "
-		    "done yet; give an account (imaps://user@host) or a "
-		    "host; for a backup, run 'mailsave verify'",
-		    argv[optind]);
-		return EXIT_USAGE;
-	}
 	err_clear(&e);
-	st = doctor_net_run(argv[optind], o, S_report, &dr, &e);
+	if (!doctor_net_is_server(argv[optind])) {
+		dr.local = 1;
+		st = doctor_local(argv[optind], o, &dr, &e);
+	}
+	else
+		st = doctor_net_run(argv[optind], o, S_report, &dr, &e);
 	if (st == MS_FATAL) {
 		complain("doctor", "%s", e.msg);
 		r = EXIT_USAGE;
