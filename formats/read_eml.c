@@ -395,47 +395,6 @@ eml_read(struct source *src, void *p, size_t len, size_t *got)
 	return MS_OK;
 }
 
-/* Counts per folder without reading any message: folders are contiguous. */
-static int
-eml_folders(struct source *src, int (*cb)(const struct folder_info *,
-    void *), void *arg)
-{
-	struct folder_info fi = { 0 };
-	struct buf name = BUF_INIT;
-	struct msg m;
-	int r, have = 0, ret = MS_OK;
-
-	while ((r = eml_next(src, &m)) != MS_EOF) {
-		if (r == MS_SKIP || r == MS_FAILED)
-			continue;
-		if (r != MS_OK) {
-			ret = r;
-			break;
-		}
-		if (have && strcmp(name.s, m.folder) != 0) {
-			fi.name = name.s;
-			if (cb(&fi, arg) != 0)
-				goto out;
-			have = 0;
-		}
-		if (!have) {
-			buf_reset(&name);
-			buf_adds(&name, m.folder);
-			fi.messages = fi.bytes = 0;
-			have = 1;
-		}
-		fi.messages++;
-		fi.bytes += (uint64_t)m.size;
-	}
-	if (have && ret == MS_OK) {
-		fi.name = name.s;
-		(void)cb(&fi, arg);
-	}
-out:
-	buf_release(&name);
-	return ret;
-}
-
 static void
 eml_close(struct source *src)
 {
@@ -463,6 +422,5 @@ const struct source_ops eml_source = {
 	.open = eml_open,
 	.next = eml_next,
 	.read = eml_read,
-	.folders = eml_folders,
 	.close = eml_close,
 };

@@ -632,47 +632,6 @@ maildir_read(struct source *src, void *p, size_t len, size_t *got)
 	return MS_OK;
 }
 
-/* Counts per folder from the file sizes: no message is read. */
-static int
-maildir_folders(struct source *src, int (*cb)(const struct folder_info *,
-    void *), void *arg)
-{
-	struct folder_info fi = { 0 };
-	struct buf name = BUF_INIT;
-	struct msg m;
-	int r, have = 0, ret = MS_OK;
-
-	while ((r = maildir_next(src, &m)) != MS_EOF) {
-		if (r == MS_SKIP || r == MS_FAILED)
-			continue;
-		if (r != MS_OK) {
-			ret = r;
-			break;
-		}
-		if (have && strcmp(name.s, m.folder) != 0) {
-			fi.name = name.s;
-			if (cb(&fi, arg) != 0)
-				goto out;
-			have = 0;
-		}
-		if (!have) {
-			buf_reset(&name);
-			buf_adds(&name, m.folder);
-			fi.messages = fi.bytes = 0;
-			have = 1;
-		}
-		fi.messages++;
-		fi.bytes += (uint64_t)m.size;
-	}
-	if (have && ret == MS_OK) {
-		fi.name = name.s;
-		(void)cb(&fi, arg);
-	}
-out:
-	buf_release(&name);
-	return ret;
-}
-
 static void
 maildir_close(struct source *src)
 {
@@ -703,6 +662,5 @@ const struct source_ops maildir_source = {
 	.open = maildir_open,
 	.next = maildir_next,
 	.read = maildir_read,
-	.folders = maildir_folders,
 	.close = maildir_close,
 };
