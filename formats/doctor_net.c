@@ -146,58 +146,21 @@ S_scheme(enum proto p, enum mode m)
 /* --- Connections. --- */
 
 /*
- * Connect to one address within the timeout.  Returns the descriptor, or
+ * Connect to one address within the timeout (net.c), then bound every
+ * read and write on it by the same timeout.  Returns the descriptor, or
  * -1 with errno set (ETIMEDOUT when the timeout passed).
  */
 static int
 S_connect_one(const struct addrinfo *ai, unsigned timeout)
 {
-	struct pollfd pfd;
-	socklen_t len;
-	int fd, flags, soerr, r;
+	struct timeval tv = { .tv_sec = (time_t)timeout };
+	int fd = net_connect_addr(ai, timeout);
 
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-	    ai->ai_protocol);
 	if (fd < 0)
 		return -1;
-	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
-		goto fail;
-	r = connect(fd, ai->ai_addr, ai->ai_addrlen);
-	if (r < 0 && errno != EINPROGRESS)
-		goto fail;
-	if (r < 0) {
-		pfd.fd = fd;
-		pfd.events = POLLOUT;
-		do {
-			r = poll(&pfd, 1, (int)(timeout * 1000));
-		} while (r < 0 && errno == EINTR && !interrupted);
-		if (r == 0) {
-			errno = ETIMEDOUT;
-			goto fail;
-		}
-		if (r < 0)
-			goto fail;
-		len = sizeof(soerr);
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
-			goto fail;
-		if (soerr != 0) {
-			errno = soerr;
-			goto fail;
-		}
-	}
-	if (fcntl(fd, F_SETFL, flags) < 0)
-		goto fail;
-	struct timeval tv = { .tv_sec = (time_t)timeout };
-
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	return fd;
-fail:
-	r = errno;
-	close(fd);
-	errno = r;
-	return -1;
 }
 
 static void

@@ -30,6 +30,7 @@
 #include <openssl/x509v3.h>
 
 #include "net.h"
+#include "signals.h"
 #include "xalloc.h"
 
 /* select() in libetpan cannot wait on a descriptor at or above this. */
@@ -491,8 +492,8 @@ net_is_ip(const char *host)
 }
 
 /* Connect one address with a timeout.  Returns fd or -1 (errno set). */
-static int
-connect_one(const struct addrinfo *ai, unsigned timeout)
+int
+net_connect_addr(const struct addrinfo *ai, unsigned timeout)
 {
 	struct pollfd pfd;
 	socklen_t len;
@@ -527,7 +528,7 @@ connect_one(const struct addrinfo *ai, unsigned timeout)
 		pfd.events = POLLOUT;
 		do {
 			r = poll(&pfd, 1, (int)(timeout * 1000));
-		} while (r < 0 && errno == EINTR);
+		} while (r < 0 && errno == EINTR && !interrupted);
 		if (r == 0) {
 			errno = ETIMEDOUT;
 			goto fail;
@@ -571,7 +572,7 @@ net_connect(const char *host, uint16_t port, unsigned timeout, int *fd,
 		return err_set(e, MS_FATAL, 0, "%s: %s", host,
 		    gai_strerror(r));
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		*fd = connect_one(ai, timeout ? timeout : 60);
+		*fd = net_connect_addr(ai, timeout ? timeout : 60);
 		if (*fd >= 0)
 			break;
 		last = errno;

@@ -95,6 +95,15 @@ void net_password_free(char *pw);
 int net_connect(const char *host, uint16_t port, unsigned timeout, int *fd,
     struct err *e);
 
+/*
+ * Connect to one resolved address within timeout seconds (a non-blocking
+ * connect, then poll; Ctrl-C stops the wait), the descriptor kept below
+ * 1024.  Returns it, or -1 with errno set (ETIMEDOUT when the time ran
+ * out).  net_connect() and doctor use it.
+ */
+struct addrinfo;
+int net_connect_addr(const struct addrinfo *ai, unsigned timeout);
+
 /* Whether host is an IPv4 or IPv6 address literal. */
 int net_is_ip(const char *host);
 
