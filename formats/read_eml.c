@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "formats.h"
+#include "msgfile.h"
 #include "path.h"
 #include "xalloc.h"
 
@@ -361,8 +362,7 @@ eml_next(struct source *src, struct msg *m)
 	m->folder = s->folder.s;
 	m->key = s->key.s;
 	m->size = (int64_t)st.st_size;
-	snprintf(s->stamp, sizeof(s->stamp), "%lld:%lld",
-	    (long long)st.st_size, (long long)st.st_mtime);
+	msgfile_stamp(s->stamp, &st);
 	m->stamp = s->stamp;
 	s->size = m->size;
 	s->done = 0;
@@ -373,26 +373,9 @@ static int
 eml_read(struct source *src, void *p, size_t len, size_t *got)
 {
 	struct eml *s = src->data;
-	ssize_t n;
 
-	*got = 0;
-	if (s->fd < 0 || s->done >= s->size)
-		return MS_OK;
-	if ((int64_t)len > s->size - s->done)
-		len = (size_t)(s->size - s->done);
-	do
-		n = read(s->fd, p, len);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return err_set(&src->err, MS_SKIP, errno, "read %s",
-		    s->path.s);
-	if (n == 0)
-		return err_set(&src->err, MS_SKIP, 0,
-		    "%s: file shrank while reading (%lld of %lld bytes)",
-		    s->path.s, (long long)s->done, (long long)s->size);
-	s->done += n;
-	*got = (size_t)n;
-	return MS_OK;
+	return msgfile_read(s->fd, s->size, &s->done, s->path.s, &src->err, p,
+	    len, got);
 }
 
 static void

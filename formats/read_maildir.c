@@ -27,6 +27,7 @@
 #include <utf8proc.h>
 
 #include "formats.h"
+#include "msgfile.h"
 #include "path.h"
 #include "xalloc.h"
 
@@ -598,8 +599,7 @@ maildir_next(struct source *src, struct msg *m)
 	m->date = (int64_t)st.st_mtime;
 	m->flags = parse_info(s, info, &s->kw);
 	m->keywords = s->kw.len ? s->kw.s : NULL;
-	snprintf(s->stamp, sizeof(s->stamp), "%lld:%lld",
-	    (long long)st.st_size, (long long)st.st_mtime);
+	msgfile_stamp(s->stamp, &st);
 	m->stamp = s->stamp;
 	s->size = m->size;
 	s->done = 0;
@@ -610,26 +610,9 @@ static int
 maildir_read(struct source *src, void *p, size_t len, size_t *got)
 {
 	struct maildir *s = src->data;
-	ssize_t n;
 
-	*got = 0;
-	if (s->fd < 0 || s->done >= s->size)
-		return MS_OK;
-	if ((int64_t)len > s->size - s->done)
-		len = (size_t)(s->size - s->done);
-	do
-		n = read(s->fd, p, len);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return err_set(&src->err, MS_SKIP, errno, "read %s",
-		    s->path.s);
-	if (n == 0)
-		return err_set(&src->err, MS_SKIP, 0,
-		    "%s: file shrank while reading (%lld of %lld bytes)",
-		    s->path.s, (long long)s->done, (long long)s->size);
-	s->done += n;
-	*got = (size_t)n;
-	return MS_OK;
+	return msgfile_read(s->fd, s->size, &s->done, s->path.s, &src->err, p,
+	    len, got);
 }
 
 static void
