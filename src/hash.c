@@ -27,14 +27,16 @@
 
 #define RING_SIZE	(4u << 20)
 #define WAKE_AT		(64u << 10)	/* queue this much before waking */
+#define INLINE_MAX	(64u << 10)	/* hash this much of a message inline */
 
 /*
  * A single-producer, single-consumer ring.  head is advanced only by the
  * caller, tail only by the worker; both grow without bound (positions
  * modulo RING_SIZE).  The worker sleeps when the ring is empty and is woken
- * only when WAKE_AT bytes are queued or the caller needs the digest; small
- * messages are therefore hashed by the caller itself at hash_final(),
- * while the worker is asleep, with no thread switch at all.
+ * only when WAKE_AT bytes are queued or the caller needs the digest.  The
+ * first INLINE_MAX bytes of each message never enter the ring: the caller
+ * hashes them itself, so small messages cost no copy, lock or thread
+ * switch at all.
  */
 struct hash_worker {
 	pthread_t thread;
@@ -154,6 +156,7 @@ hash_init(struct hash *h)
 
 	h->ctx = EVP_MD_CTX_new();
 	h->worker = NULL;
+	h->inlined = 0;
 	if (h->ctx == NULL)
 		hash_die();
 	w = xcalloc(1, sizeof(*w));
@@ -200,11 +203,22 @@ hash_release(struct hash *h)
 	h->ctx = NULL;
 }
 
+/*
+ * True when no queued bytes remain: the worker stores tail only after its
+ * EVP_DigestUpdate() returned, so the caller may then use the context.
+ */
+static int
+idle(struct hash_worker *w)
+{
+	return atomic_load(&w->head) == atomic_load(&w->tail);
+}
+
 void
 hash_begin(struct hash *h)
 {
-	if (h->worker != NULL)
+	if (h->worker != NULL && !idle(h->worker))
 		drain(h->worker);
+	h->inlined = 0;
 	if (EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1)
 		hash_die();
 }
@@ -217,11 +231,18 @@ hash_update(struct hash *h, const void *data, size_t len)
 
 	if (len == 0)
 		return;
-	if (w == NULL) {
+	/*
+	 * The first INLINE_MAX bytes of a message are hashed right here while
+	 * the ring is empty: for the many small messages of a mailbox a copy
+	 * into the ring and a lock at hash_final() cost more than the hashing.
+	 */
+	if (w == NULL || (h->inlined + len <= INLINE_MAX && idle(w))) {
 		if (EVP_DigestUpdate(h->ctx, data, len) != 1)
 			hash_die();
+		h->inlined += len;
 		return;
 	}
+	h->inlined = INLINE_MAX;	/* the rest goes through the ring */
 	while (len > 0) {
 		size_t head = atomic_load(&w->head);
 		size_t free_bytes = RING_SIZE - (head - atomic_load(&w->tail));
@@ -257,7 +278,7 @@ hash_final(struct hash *h, unsigned char out[32])
 {
 	unsigned int n = 32;
 
-	if (h->worker != NULL)
+	if (h->worker != NULL && !idle(h->worker))
 		drain(h->worker);
 	if (EVP_DigestFinal_ex(h->ctx, out, &n) != 1)
 		hash_die();

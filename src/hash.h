@@ -14,6 +14,7 @@ struct hash_worker;
 struct hash {
 	void *ctx;		/* owned: EVP_MD_CTX */
 	struct hash_worker *worker;	/* owned: the hashing thread */
+	size_t inlined;		/* bytes of this message hashed inline */
 };
 
 void hash_init(struct hash *h);
