@@ -26,7 +26,7 @@ enum stmt_id {
 	S_RUN_ADD, S_RUN_END, S_SEEN, S_FIND_SHA_FOLDER, S_FIND_SHA_ANY,
 	S_RECORD, S_STATE_GET, S_STATE_SET, S_VOLUME_GET, S_VOLUME_SET,
 	S_PROBLEM, S_EACH, S_SUMMARY, S_LAST_RUN, S_PROBLEMS, S_RECORD_DUP,
-	S_DEST_LAYOUT, S_HAS_MESSAGES, S_FILE_GET, S_FILE_SET,
+	S_DEST_LAYOUT, S_HAS_MESSAGES, S_FILE_GET, S_FILE_SET, S_DEST_SHAS,
 	S_COUNT
 };
 
@@ -63,6 +63,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "ON CONFLICT(source_id, key, dest_id) DO UPDATE SET "
 	    "stamp = excluded.stamp",
 	[S_DEST_LAYOUT] = "SELECT layout FROM dest WHERE id = ?1",
+	[S_DEST_SHAS] = "SELECT sha256 FROM message WHERE dest_id = ?1",
 	[S_FILE_GET] = "SELECT 1 FROM source_file WHERE source_id = ?1 AND "
 	    "dest_id = ?2 AND file = ?3 AND stamp = ?4",
 	[S_FILE_SET] = "INSERT OR REPLACE INTO source_file(source_id, dest_id, "
@@ -77,7 +78,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "VALUES (?1, ?2, ?3)",
 	[S_EACH] = "SELECT id, folder, key, message_id, file, keywords, "
 	    "offset, length, size, date, flags, volume, sha256, "
-	    "stored_sha256, dup_of FROM message WHERE dest_id = ?1 "
+	    "stored_sha256, dup_of FROM message WHERE +dest_id = ?1 "
 	    "ORDER BY id",
 	[S_SUMMARY] = "SELECT (SELECT count(*) FROM message), "
 	    "(SELECT coalesce(sum(size), 0) FROM message), "
@@ -178,7 +179,52 @@ struct db {
 	int in_tx;
 	char *path;
 	char *text;		/* owned: last string handed out */
+	unsigned char *seen_sha;	/* owned: Bloom filter, SEEN_BITS */
+	int64_t seen_dest;	/* the dest it covers; 0: none loaded */
 };
+
+/*
+ * Most messages are not duplicates, and asking SQLite costs a B-tree
+ * search per message.  A Bloom filter of every SHA-256 recorded for the
+ * dest answers "certainly not saved" from memory; only a hit goes to the
+ * index.  Its size is fixed (4 MiB), so memory stays bounded: a very large
+ * index only makes hits, and thus lookups, more frequent.  The bits come
+ * straight from the digest, which is uniform already.
+ */
+#define SEEN_BITS	(1u << 25)
+
+static uint32_t
+seen_bit(const unsigned char *sha, int i)
+{
+	const unsigned char *p = sha + 4 * i;
+
+	return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3]) & (SEEN_BITS - 1);
+}
+
+static void
+seen_add(struct db *db, int64_t dest_id, const unsigned char *sha)
+{
+	if (db->seen_sha == NULL || db->seen_dest != dest_id)
+		return;
+	for (int i = 0; i < 4; i++) {
+		uint32_t b = seen_bit(sha, i);
+
+		db->seen_sha[b >> 3] |= (unsigned char)(1u << (b & 7));
+	}
+}
+
+static int
+seen_maybe(const struct db *db, const unsigned char *sha)
+{
+	for (int i = 0; i < 4; i++) {
+		uint32_t b = seen_bit(sha, i);
+
+		if (!(db->seen_sha[b >> 3] & (1u << (b & 7))))
+			return 0;
+	}
+	return 1;
+}
 
 static int
 db_fail(struct db *db, const char *sql)
@@ -307,7 +353,8 @@ db_open(struct db **out, const char *path, int create, struct err *e)
 	}
 	if (exec_sql(db, "PRAGMA journal_mode=WAL") != MS_OK ||
 	    exec_sql(db, "PRAGMA synchronous=NORMAL") != MS_OK ||
-	    exec_sql(db, "PRAGMA foreign_keys=ON") != MS_OK) {
+	    exec_sql(db, "PRAGMA foreign_keys=ON") != MS_OK ||
+	    exec_sql(db, "PRAGMA cache_size=-8192") != MS_OK) {
 		damaged(db, "cannot be opened for writing");
 		db_close(db);
 		return MS_FATAL;
@@ -348,6 +395,7 @@ db_close(struct db *db)
 		sqlite3_close(db->h);
 	free(db->path);
 	free(db->text);
+	free(db->seen_sha);
 	free(db);
 }
 
@@ -520,16 +568,46 @@ db_seen(struct db *db, int64_t source_id, int64_t dest_id, const char *key,
 	return MS_OK;
 }
 
+/* Fill the filter with every digest recorded for dest_id. */
+static int
+load_seen(struct db *db, int64_t dest_id)
+{
+	sqlite3_stmt *s = prep(db, S_DEST_SHAS);
+	int rc;
+
+	if (s == NULL)
+		return MS_FATAL;
+	if (db->seen_sha == NULL)
+		db->seen_sha = xmalloc(SEEN_BITS / 8);
+	memset(db->seen_sha, 0, SEEN_BITS / 8);
+	db->seen_dest = dest_id;
+	sqlite3_bind_int64(s, 1, dest_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (sqlite3_column_bytes(s, 0) == 32)
+			seen_add(db, dest_id, sqlite3_column_blob(s, 0));
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE) {
+		db->seen_dest = 0;
+		return db_fail(db, stmt_sql[S_DEST_SHAS]);
+	}
+	return MS_OK;
+}
+
 int
 db_find_sha(struct db *db, int64_t dest_id, const char *folder,
     const unsigned char sha256[32], int64_t *id)
 {
 	enum stmt_id which = folder ? S_FIND_SHA_FOLDER : S_FIND_SHA_ANY;
-	sqlite3_stmt *s = prep(db, which);
+	sqlite3_stmt *s;
 	int rc;
 
 	*id = 0;
-	if (s == NULL)
+	if (db->seen_dest != dest_id && load_seen(db, dest_id) != MS_OK)
+		return MS_FATAL;
+	if (!seen_maybe(db, sha256))
+		return MS_OK;
+	if ((s = prep(db, which)) == NULL)
 		return MS_FATAL;
 	sqlite3_bind_int64(s, 1, dest_id);
 	sqlite3_bind_blob(s, 2, sha256, 32, SQLITE_STATIC);
@@ -589,6 +667,7 @@ db_record(struct db *db, int64_t source_id, int64_t dest_id, int64_t run_id,
 	if (stamp != NULL)
 		sqlite3_bind_text(s, 16, stamp, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 17, dup_of);
+	seen_add(db, dest_id, sha256);
 	return exec_stmt(db, s, S_RECORD);
 }
 
@@ -605,6 +684,7 @@ db_record_dup(struct db *db, int64_t source_id, int64_t dest_id,
 	if (stamp != NULL)
 		sqlite3_bind_text(s, 12, stamp, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 13, dup_of);
+	seen_add(db, dest_id, sha256);
 	return exec_stmt(db, s, S_RECORD_DUP);
 }
 

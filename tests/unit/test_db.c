@@ -124,6 +124,15 @@ test_record_commit_rollback(void)
 	CHECK_STR(sum.last_outcome, "done");
 	CHECK_STR(sum.source, "mbox:/in");
 	CHECK_STR(db_first_source(db), "mbox:/in");
+	/*
+	 * A reopened index finds the saved digest again (its in-memory
+	 * filter is filled from the rows), and a digest that was rolled back
+	 * above stays unknown.
+	 */
+	CHECK_INT(db_find_sha(db, dst, "INBOX", sha, &id), MS_OK);
+	CHECK(id > 0);
+	CHECK_INT(db_find_sha(db, dst, NULL, sha2, &id), MS_OK);
+	CHECK_INT(id, 0);
 	db_close(db);
 	buf_release(&ref.file);
 }
