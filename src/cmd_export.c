@@ -55,7 +55,7 @@ static const char export_usage[] =
     "                           mboxrd, mboxo, mboxcl, mboxcl2\n"
     "      --mbox-lenient       accept \"From \" separators without a date\n"
     "      --checkpoint N       make the output durable every N messages\n"
-    "                           (default 5000; 0 turns that trigger off)\n"
+    "                           (default 50000; 0 turns that trigger off)\n"
     "      --checkpoint-mb M    ... and every M MB (default 256)\n"
     "      --checkpoint-secs T  ... and every T seconds (default 5)\n"
     "      --dedupe             write a message met in several folders once\n"
@@ -314,15 +314,16 @@ print_json(const char *from, const char *to, const char *dest,
 	json_string(dest);
 	printf(",\"messages\":%llu,\"bytes\":%llu,\"skipped\":%llu,"
 	    "\"failed_folders\":%llu,\"warnings\":%llu,\"unchanged\":%llu,"
-	    "\"duplicates\":%llu,\"checkpoints\":%llu,\"seconds\":%.3f,"
-	    "\"outcome\":\"%s\"",
+	    "\"duplicates\":%llu,\"checkpoints\":%llu,"
+	    "\"checkpoint_seconds\":%.3f,\"seconds\":%.3f,\"outcome\":\"%s\"",
 	    (unsigned long long)st->messages, (unsigned long long)st->bytes,
 	    (unsigned long long)st->skipped,
 	    (unsigned long long)st->failed_folders,
 	    (unsigned long long)st->warnings,
 	    (unsigned long long)st->unchanged,
 	    (unsigned long long)st->duplicates,
-	    (unsigned long long)st->checkpoints, secs, outcome);
+	    (unsigned long long)st->checkpoints, st->checkpoint_secs, secs,
+	    outcome);
 	if (error != NULL) {
 		printf(",\"error\":");
 		json_string(error);

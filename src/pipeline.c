@@ -207,6 +207,7 @@ static int
 checkpoint(struct run *r)
 {
 	struct pipeline *p = r->p;
+	double t0 = progress_now();
 
 	if (sink_checkpoint(p->snk) != MS_OK) {
 		err_copy(&p->err, &p->snk->err);
@@ -214,12 +215,13 @@ checkpoint(struct run *r)
 	}
 	p->stats.checkpoints++;
 	r->msgs_since = r->bytes_since = 0;
-	r->ckpt_at = progress_now();
 	if (p->snk->ops->checkpoint != NULL && p->hooks.committed != NULL &&
 	    p->hooks.committed(p->hooks.arg) != 0) {
 		err_set(&p->err, MS_FATAL, 0, "could not commit the index");
 		return MS_FATAL;
 	}
+	r->ckpt_at = progress_now();
+	p->stats.checkpoint_secs += r->ckpt_at - t0;
 	return MS_OK;
 }
 

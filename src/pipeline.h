@@ -33,6 +33,7 @@ struct pipeline_stats {
 	uint64_t failed_folders;
 	uint64_t warnings;	/* exported, with a problem the source named */
 	uint64_t checkpoints;
+	double checkpoint_secs;	/* spent making output and index durable */
 	int interrupted;	/* stopped by SIGINT/SIGTERM */
 };
 
