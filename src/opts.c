@@ -13,7 +13,7 @@ opts_init(struct opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->mbox_flavour = MBOX_AUTO;
-	o->checkpoint_msgs = 5000;
+	o->checkpoint_msgs = 50000;
 	o->checkpoint_bytes = 256ull << 20;
 	o->checkpoint_secs = 5;
 	o->retries = -1;
