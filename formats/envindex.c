@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@ struct dbcopy {
 struct mbox_row {
 	int64_t id;
 	char *name;		/* owned: decoded display path */
+	char *url;		/* owned: mailboxes.url as stored */
 };
 
 struct envindex {
@@ -254,8 +256,8 @@ cmp_box(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static const char *
-box_name(const struct envindex *ei, int64_t id)
+static const struct mbox_row *
+box_row(const struct envindex *ei, int64_t id)
 {
 	size_t lo = 0, hi = ei->nboxes;
 
@@ -263,13 +265,21 @@ box_name(const struct envindex *ei, int64_t id)
 		size_t mid = (lo + hi) / 2;
 
 		if (ei->boxes[mid].id == id)
-			return ei->boxes[mid].name;
+			return &ei->boxes[mid];
 		if (ei->boxes[mid].id < id)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	return NULL;
+}
+
+static const char *
+box_name(const struct envindex *ei, int64_t id)
+{
+	const struct mbox_row *b = box_row(ei, id);
+
+	return b != NULL ? b->name : NULL;
 }
 
 int
@@ -330,6 +340,7 @@ envindex_open(struct envindex **out, const char *path, struct buf *why)
 			    sizeof(*ei->boxes));
 			ei->boxes[ei->nboxes].id = sqlite3_column_int64(st, 0);
 			ei->boxes[ei->nboxes].name = url_path(u);
+			ei->boxes[ei->nboxes].url = xstrdup(u);
 			ei->nboxes++;
 		}
 		sqlite3_finalize(st);
@@ -382,8 +393,14 @@ envindex_lookup(struct envindex *ei, int64_t rowid, struct env_row *row,
 	if (ei->col_date >= 0)
 		row->date_received =
 		    sqlite3_column_int64(ei->msg, ei->col_date);
-	if (ei->col_mailbox >= 0)
+	if (ei->col_mailbox >= 0 &&
+	    sqlite3_column_type(ei->msg, ei->col_mailbox) != SQLITE_NULL) {
+		const struct mbox_row *b;
+
 		own = sqlite3_column_int64(ei->msg, ei->col_mailbox);
+		if ((b = box_row(ei, own)) != NULL)
+			row->box_url = b->url;
+	}
 	sqlite3_reset(ei->msg);
 	if (ei->lab != NULL) {
 		sqlite3_reset(ei->lab);
@@ -412,11 +429,106 @@ envindex_close(struct envindex *ei)
 	sqlite3_finalize(ei->msg);
 	sqlite3_finalize(ei->lab);
 	dbcopy_close(&ei->c);
-	for (size_t i = 0; i < ei->nboxes; i++)
+	for (size_t i = 0; i < ei->nboxes; i++) {
 		free(ei->boxes[i].name);
+		free(ei->boxes[i].url);
+	}
 	free(ei->boxes);
 	buf_release(&ei->labels);
 	free(ei);
+}
+
+int
+envindex_rows(struct envindex *ei, int64_t *n, struct buf *why)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	*n = 0;
+	if (sqlite3_prepare_v2(ei->c.db, "SELECT count(*) FROM messages", -1,
+	    &st, NULL) != SQLITE_OK) {
+		buf_addf(why, "Envelope Index: %s", sqlite3_errmsg(ei->c.db));
+		return -1;
+	}
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	else
+		buf_addf(why, "Envelope Index: %s", sqlite3_errmsg(ei->c.db));
+	sqlite3_finalize(st);
+	return r == SQLITE_ROW ? 0 : -1;
+}
+
+/* Whether s is a UUID as Mail names account folders (8-4-4-4-12 hex). */
+static int
+is_uuid(const char *s, size_t n)
+{
+	if (n != 36)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return 0;
+		} else if (hexval((unsigned char)s[i]) < 0) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/*
+ * Whether the display paths a and b name the same mailbox.  Lenient, so
+ * that only a true mismatch counts: case is ignored (IMAP's INBOX, and
+ * macOS file systems), and '.' and '/' are both taken as hierarchy
+ * separators (servers whose delimiter is '.').
+ */
+static int
+same_box(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		int x = *a == '.' ? '/' : tolower((unsigned char)*a);
+		int y = *b == '.' ? '/' : tolower((unsigned char)*b);
+
+		if (x != y)
+			return 0;
+		if (x == '\0')
+			return 1;
+	}
+}
+
+int
+envindex_box_matches(const char *url, const char *account_dir,
+    const char *box_path, int tail)
+{
+	const char *p = strstr(url, "://"), *auth, *slash;
+	char *path;
+	int r;
+
+	if (p == NULL)
+		return -1;
+	auth = p + 3;
+	slash = strchr(auth, '/');
+	/* Account folders are named by the account's UUID from V3 on. */
+	if (account_dir != NULL && slash != NULL && is_uuid(auth,
+	    (size_t)(slash - auth)) && is_uuid(account_dir,
+	    strlen(account_dir)) && strncasecmp(auth, account_dir, 36) != 0)
+		return 0;
+	path = url_path(url);
+	if (path[0] == '\0') {
+		r = -1;
+	} else if (same_box(path, box_path)) {
+		r = 1;
+	} else if (tail) {
+		size_t lp = strlen(path), lb = strlen(box_path);
+
+		r = lp > lb && (path[lp - lb - 1] == '/' ||
+		    path[lp - lb - 1] == '.') &&
+		    same_box(path + lp - lb, box_path);
+	} else {
+		r = 0;
+	}
+	free(path);
+	return r;
 }
 
 static char *

@@ -37,6 +37,8 @@ struct env_row {
 	const char *labels;	/* label mailboxes other than the message's
 				   own, '\n'-separated display paths, or ""
 				   (borrowed from the handle) */
+	const char *box_url;	/* mailboxes.url of the row's mailbox, or
+				   NULL when unknown (borrowed) */
 };
 
 /*
@@ -48,6 +50,22 @@ int envindex_open(struct envindex **out, const char *path, struct buf *why);
 int envindex_lookup(struct envindex *ei, int64_t rowid, struct env_row *row,
     struct buf *why);
 void envindex_close(struct envindex *ei);
+
+/* The number of rows in `messages`.  Returns 0, or -1 with the reason. */
+int envindex_rows(struct envindex *ei, int64_t *n, struct buf *why);
+
+/*
+ * Whether a row whose mailbox is URL (mailboxes.url) can describe a file
+ * of the mailbox BOX_PATH ("Archive/2024", NFC, as the walk names it) in
+ * the account folder ACCOUNT_DIR (a UUID, "IMAP-jane@host", or NULL when
+ * the walk did not go through one).  With TAIL set, BOX_PATH may be the
+ * end of the URL's path (a mailbox given as the source, whose parents
+ * are not known).  Returns 1 when it can, 0 when the URL names another
+ * mailbox or another account, -1 when the URL says too little to tell
+ * (no path, an unknown form): callers treat -1 as a match.
+ */
+int envindex_box_matches(const char *url, const char *account_dir,
+    const char *box_path, int tail);
 
 /* Copy and open Accounts4.sqlite.  Returns 0 or -1 with the reason. */
 int accounts_open(struct accounts **out, const char *path, struct buf *why);

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,6 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <openssl/evp.h>
 
 #include "mime.h"
 #include "partial.h"
@@ -98,6 +98,23 @@ struct partial_state {
 	char *msgdir;		/* owned */
 	char *attdir;		/* owned: <msgdir>/../Attachments/<id> */
 	char *id;		/* owned */
+	struct partial_downloads *dl;	/* borrowed, may be NULL */
+	int64_t stub_len;	/* the stub's X-Apple-Content-Length, or -1 */
+};
+
+/* A file in Mail's download folders. */
+struct dl_file {
+	char *name;		/* owned: NFC */
+	char *path;		/* owned */
+	int64_t size;
+};
+
+struct partial_downloads {
+	char *dirs[2];		/* owned: the folders that exist */
+	size_t ndirs;
+	int listed;
+	struct dl_file *files;	/* owned, sorted by name */
+	size_t n, cap;
 };
 
 static int on_line(struct partial_state *s, const char *l, size_t n,
@@ -440,9 +457,232 @@ resolve(struct partial_state *s, const char *section, const char *fname,
 	return kind;
 }
 
+/* Add the files below DIR (depth levels at most) to the list. */
+static void
+dl_list(struct partial_downloads *dl, const char *dir, int depth)
+{
+	DIR *d;
+	struct dirent *de;
+
+	if (depth > 3 || (d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL && dl->n < PARTIAL_DL_MAX) {
+		struct stat st;
+		char *p;
+
+		if (de->d_name[0] == '.' || is_junk_entry(de->d_name))
+			continue;
+		p = xasprintf("%s/%s", dir, de->d_name);
+		if (lstat(p, &st) != 0) {
+			free(p);
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			dl_list(dl, p, depth + 1);
+		} else if (S_ISREG(st.st_mode)) {
+			struct buf nfc = BUF_INIT;
+
+			if (dl->n == dl->cap) {
+				dl->cap = dl->cap ? 2 * dl->cap : 64;
+				dl->files = xrealloc(dl->files,
+				    dl->cap * sizeof(*dl->files));
+			}
+			path_nfc(&nfc, de->d_name, strlen(de->d_name));
+			dl->files[dl->n++] = (struct dl_file){
+				.name = buf_detach(&nfc),
+				.path = p,
+				.size = (int64_t)st.st_size,
+			};
+			continue;
+		}
+		free(p);
+	}
+	closedir(d);
+}
+
+static int
+cmp_dl(const void *a, const void *b)
+{
+	return strcmp(((const struct dl_file *)a)->name,
+	    ((const struct dl_file *)b)->name);
+}
+
+struct partial_downloads *
+partial_downloads_new(const char *home)
+{
+	static const char *const rel[] = {
+		"Library/Containers/com.apple.mail/Data/Library/Mail Downloads",
+		"Library/Mail Downloads"
+	};
+	struct partial_downloads *dl = NULL;
+
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		char *p = xasprintf("%s/%s", home, rel[i]);
+		struct stat st;
+
+		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (dl == NULL)
+				dl = xcalloc(1, sizeof(*dl));
+			dl->dirs[dl->ndirs++] = p;
+		} else {
+			free(p);
+		}
+	}
+	return dl;
+}
+
+void
+partial_downloads_free(struct partial_downloads *dl)
+{
+	if (dl == NULL)
+		return;
+	for (size_t i = 0; i < dl->ndirs; i++)
+		free(dl->dirs[i]);
+	for (size_t i = 0; i < dl->n; i++) {
+		free(dl->files[i].name);
+		free(dl->files[i].path);
+	}
+	free(dl->files);
+	free(dl);
+}
+
+/* Count the LF bytes of a file (-1 when it cannot be read). */
+static int64_t
+count_lf(const char *path)
+{
+	char b[16 * 1024];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int64_t lf = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, b, sizeof(b))) > 0)
+		for (ssize_t i = 0; i < n; i++)
+			lf += b[i] == '\n';
+	close(fd);
+	return n < 0 ? -1 : lf;
+}
+
+/*
+ * Whether a decoded file of N bytes fits a stub whose part body was V
+ * bytes long as transfer-encoded text (section 2.5: the sender's own
+ * wrapping, LF or CRLF, sometimes a final line end).  base64 is exact up
+ * to the line width (76, 72 or 64 columns, or none); quoted-printable can
+ * only be bounded; other encodings are the bytes themselves, give or take
+ * their line ends.
+ */
+static int
+size_fits(const struct partial_state *s, const char *path, int64_t n,
+    int64_t v)
+{
+	static const int widths[] = { 76, 72, 64 };
+	int64_t lf;
+
+	if (v < 0)
+		return 0;
+	if (strcmp(s->cte.s, "base64") == 0 &&
+	    strncmp(s->ctype.s, "message/", 8) != 0) {
+		int64_t l = 4 * ((n + 2) / 3);
+
+		if (v >= l && v <= l + 2)
+			return 1;
+		for (size_t i = 0; i < sizeof(widths) / sizeof(widths[0]); i++) {
+			int64_t lines = (l + widths[i] - 1) / widths[i];
+
+			if (v >= l + lines - 2 && v <= l + 2 * lines + 1)
+				return 1;
+		}
+		return 0;
+	}
+	if ((lf = count_lf(path)) < 0)
+		return 0;
+	if (strcmp(s->cte.s, "quoted-printable") == 0)
+		return v >= n - lf - 1 && v <= 3 * n + 3 * (n / 72 + 1) + lf + 2;
+	return v >= n - lf - 1 && v <= n + lf + 1;
+}
+
+/* Whether two files hold the same bytes. */
+static int
+same_bytes(const char *a, const char *b)
+{
+	char x[16 * 1024], y[16 * 1024];
+	int fa = open(a, O_RDONLY | O_CLOEXEC), fb = open(b, O_RDONLY |
+	    O_CLOEXEC);
+	int same = fa >= 0 && fb >= 0;
+
+	while (same) {
+		ssize_t na = read(fa, x, sizeof(x)), nb;
+
+		if (na < 0) {
+			same = 0;
+			break;
+		}
+		nb = na > 0 ? read(fb, y, (size_t)na) : read(fb, y, 1);
+		if (nb != na || (na > 0 && memcmp(x, y, (size_t)na) != 0))
+			same = 0;
+		if (na == 0)
+			break;
+	}
+	if (fa >= 0)
+		close(fa);
+	if (fb >= 0)
+		close(fb);
+	return same;
+}
+
+/*
+ * The last resort for a stub: the one file in Mail's download folders
+ * with its file name and a fitting size.  Returns its path (owned) or
+ * NULL when there is none or the choice is ambiguous.
+ */
+static char *
+look_in_downloads(struct partial_state *s, const char *fname)
+{
+	struct partial_downloads *dl = s->dl;
+	struct buf nfc = BUF_INIT;
+	const char *pick = NULL;
+	size_t lo = 0, hi;
+	int ambiguous = 0;
+
+	if (dl == NULL || fname[0] == '\0' || s->stub_len < 0)
+		return NULL;
+	if (!dl->listed) {
+		dl->listed = 1;
+		for (size_t i = 0; i < dl->ndirs; i++)
+			dl_list(dl, dl->dirs[i], 0);
+		if (dl->n > 1)
+			qsort(dl->files, dl->n, sizeof(*dl->files), cmp_dl);
+	}
+	path_nfc(&nfc, fname, strlen(fname));
+	hi = dl->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (strcmp(dl->files[mid].name, nfc.s) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < dl->n && strcmp(dl->files[i].name, nfc.s) ==
+	    0 && !ambiguous; i++) {
+		const struct dl_file *f = &dl->files[i];
+
+		if (access(f->path, R_OK) != 0 ||
+		    !size_fits(s, f->path, f->size, s->stub_len))
+			continue;
+		if (pick == NULL)
+			pick = f->path;
+		else if (!same_bytes(pick, f->path))
+			ambiguous = 1;
+	}
+	buf_release(&nfc);
+	return pick != NULL && !ambiguous ? xstrdup(pick) : NULL;
+}
+
 static void
 add_stub(struct partial *pr, const char *section, enum partial_kind kind,
-    char *path)
+    char *path, int downloaded)
 {
 	struct partial_stub *st;
 
@@ -451,6 +691,13 @@ add_stub(struct partial *pr, const char *section, enum partial_kind kind,
 	st->section = xstrdup(section);
 	st->kind = kind;
 	st->path = path;
+	st->downloaded = downloaded;
+	if (downloaded) {
+		if (pr->downloaded.len)
+			buf_addc(&pr->downloaded, ' ');
+		buf_adds(&pr->downloaded, section);
+		pr->ndownloaded++;
+	}
 	if (kind == PAYLOAD_MISSING) {
 		if (pr->missing.len)
 			buf_addc(&pr->missing, ' ');
@@ -524,8 +771,14 @@ confirm_stub(struct partial_state *s, struct buf *why)
 		char *path = NULL;
 		enum partial_kind kind = resolve(s, s->stub_section,
 		    s->fname.s, &path);
+		int downloaded = 0;
 
-		add_stub(s->pr, s->stub_section, kind, path);
+		if (kind == PAYLOAD_MISSING &&
+		    (path = look_in_downloads(s, s->fname.s)) != NULL) {
+			kind = PAYLOAD_FILE;
+			downloaded = 1;
+		}
+		add_stub(s->pr, s->stub_section, kind, path, downloaded);
 		buf_reset(&s->hdr);
 		buf_reset(&s->ws);
 		s->st = P_BODY;
@@ -609,6 +862,11 @@ header_done(struct partial_state *s)
 	has_marker = rfc_header_get(s->hdr.s, s->hdr.len,
 	    "X-Apple-Content-Length", &s->tmp);
 	if (has_marker && !multipart) {
+		char *end;
+		long long v;
+
+		v = strtoll(s->tmp.s, &end, 10);
+		s->stub_len = end != s->tmp.s && *end == '\0' && v >= 0 ? v : -1;
 		if (s->ent == ENT_TOP)
 			snprintf(s->stub_section, SECTION_MAX, "1");
 		else if (s->ent == ENT_INNER)
@@ -775,22 +1033,87 @@ pay_text(struct partial_state *s, const unsigned char *p, size_t n)
 	}
 }
 
-static void
-b64_line(struct partial_state *s, const unsigned char *in, size_t n)
-{
-	unsigned char line[80];
-	int len;
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-	if (!s->b64_first)
-		pay_out(s, s->eol, strlen(s->eol));
-	s->b64_first = 0;
-	len = EVP_EncodeBlock(line, in, (int)n);
-	pay_out(s, line, (size_t)len);
+/* Every pair of base64 digits, indexed by 12 bits (filled once). */
+static char b64_pairs[4096][2];
+static pthread_once_t b64_once = PTHREAD_ONCE_INIT;
+
+static void
+b64_pairs_init(void)
+{
+	for (int i = 0; i < 4096; i++) {
+		b64_pairs[i][0] = b64_alphabet[i >> 6];
+		b64_pairs[i][1] = b64_alphabet[i & 63];
+	}
+}
+
+/* Encode in[0..n) (n <= 57) as one base64 line at o; returns its end. */
+static char *
+b64_encode_line(const unsigned char *in, size_t n, char *o)
+{
+	size_t i = 0;
+
+	for (; i + 3 <= n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
+		    in[i + 2];
+
+		memcpy(o, b64_pairs[v >> 12], 2);
+		memcpy(o + 2, b64_pairs[v & 4095], 2);
+		o += 4;
+	}
+	if (i < n) {
+		uint32_t v = (uint32_t)in[i] << 16;
+
+		if (i + 1 < n)
+			v |= (uint32_t)in[i + 1] << 8;
+		o[0] = b64_alphabet[v >> 18];
+		o[1] = b64_alphabet[(v >> 12) & 63];
+		o[2] = i + 1 < n ? b64_alphabet[(v >> 6) & 63] : '=';
+		o[3] = '=';
+		o += 4;
+	}
+	return o;
+}
+
+/*
+ * Emit NLINES base64 lines of up to 57 input bytes each (the last may be
+ * shorter: n bytes in all), each after the message's line end except the
+ * very first of the part, straight into the output queue.
+ */
+static void
+b64_lines(struct partial_state *s, const unsigned char *in, size_t n)
+{
+	size_t el = strlen(s->eol), lines = (n + 56) / 57;
+	char *o;
+
+	if (n == 0)
+		return;
+	pthread_once(&b64_once, b64_pairs_init);
+	buf_grow(&s->out, lines * (76 + el));
+	o = s->out.s + s->out.len;
+	while (n > 0) {
+		size_t k = n < 57 ? n : 57;
+
+		if (!s->b64_first) {
+			memcpy(o, s->eol, el);
+			o += el;
+		}
+		s->b64_first = 0;
+		o = b64_encode_line(in, k, o);
+		in += k;
+		n -= k;
+	}
+	buf_setlen(&s->out, (size_t)(o - s->out.s));
+	s->last_byte = (unsigned char)o[-1];
 }
 
 static void
 pay_b64(struct partial_state *s, const unsigned char *p, size_t n)
 {
+	size_t whole;
+
 	if (s->ncarry > 0) {
 		size_t take = 57 - s->ncarry;
 
@@ -802,16 +1125,13 @@ pay_b64(struct partial_state *s, const unsigned char *p, size_t n)
 		n -= take;
 		if (s->ncarry < 57)
 			return;
-		b64_line(s, s->carry, 57);
+		b64_lines(s, s->carry, 57);
 		s->ncarry = 0;
 	}
-	while (n >= 57) {
-		b64_line(s, p, 57);
-		p += 57;
-		n -= 57;
-	}
-	memcpy(s->carry, p, n);
-	s->ncarry = n;
+	whole = n - n % 57;
+	b64_lines(s, p, whole);
+	memcpy(s->carry, p + whole, n - whole);
+	s->ncarry = n - whole;
 }
 
 /* The payload ended: flush encoders, put back the blank lines. */
@@ -822,8 +1142,7 @@ finish_payload(struct partial_state *s)
 
 	switch (s->enc) {
 	case ENC_B64:
-		if (s->ncarry > 0)
-			b64_line(s, s->carry, s->ncarry);
+		b64_lines(s, s->carry, s->ncarry);
 		s->ncarry = 0;
 		break;
 	case ENC_QP:
@@ -1085,11 +1404,22 @@ int
 partial_open(struct partial *pr, int fd, int64_t off, int64_t len,
     const char *msgdir, const char *id, struct buf *why)
 {
+	return partial_open_dl(pr, fd, off, len, msgdir, id, NULL, why);
+}
+
+int
+partial_open_dl(struct partial *pr, int fd, int64_t off, int64_t len,
+    const char *msgdir, const char *id, struct partial_downloads *dl,
+    struct buf *why)
+{
 	struct partial_state *s = xcalloc(1, sizeof(*s));
 	const char *slash = strrchr(msgdir, '/');
 
 	memset(pr, 0, sizeof(*pr));
 	buf_init(&pr->missing);
+	buf_init(&pr->downloaded);
+	s->dl = dl;
+	s->stub_len = -1;
 	pr->ps = s;
 	s->pr = pr;
 	s->fd = fd;
@@ -1187,5 +1517,6 @@ partial_close(struct partial *pr)
 	}
 	free(pr->stubs);
 	buf_release(&pr->missing);
+	buf_release(&pr->downloaded);
 	memset(pr, 0, sizeof(*pr));
 }

@@ -18,6 +18,13 @@
  * first.  Nothing is held whole: memory is bounded by one part header
  * (PARTIAL_HDR_MAX) plus fixed buffers.
  *
+ * Last, when the caller passes Mail's download folders (struct
+ * partial_downloads), a payload is taken from there: files the user
+ * opened from a message, named as the attachment.  Only an unambiguous
+ * match is used: exactly one file there with the stub's file name and a
+ * size that fits its X-Apple-Content-Length (copies with the same bytes
+ * count as one).
+ *
  * A stub whose payload is nowhere keeps its stub (and its
  * X-Apple-Content-Length header); the rebuilt message then starts with
  *   X-Mailsave-Incomplete: <section> [<section>...]
@@ -47,15 +54,31 @@ struct partial_stub {
 	char *section;		/* owned: IMAP section ("2.4") */
 	enum partial_kind kind;
 	char *path;		/* owned: the payload, NULL when missing */
+	int downloaded;		/* found in a Mail Downloads folder */
 };
 
 struct partial_state;		/* the parser, private to partial.c */
+struct partial_downloads;	/* Mail's download folders, listed once */
+
+/*
+ * The download folders below the home directory HOME (the folder that
+ * holds Library/Mail):
+ *   Library/Containers/com.apple.mail/Data/Library/Mail Downloads
+ *   Library/Mail Downloads
+ * NULL when neither exists.  They are listed at the first lookup (file
+ * names and sizes only, at most PARTIAL_DL_MAX files), then kept.
+ */
+#define PARTIAL_DL_MAX	100000
+struct partial_downloads *partial_downloads_new(const char *home);
+void partial_downloads_free(struct partial_downloads *dl);
 
 struct partial {
 	struct partial_stub *stubs;	/* owned, in message order */
 	size_t nstubs;
 	size_t nmissing;
 	struct buf missing;	/* sections without payload, ' '-separated */
+	size_t ndownloaded;
+	struct buf downloaded;	/* sections filled from Mail Downloads */
 	struct partial_state *ps;	/* owned */
 };
 
@@ -67,6 +90,11 @@ struct partial {
  */
 int partial_open(struct partial *pr, int fd, int64_t off, int64_t len,
     const char *msgdir, const char *id, struct buf *why);
+
+/* The same, searching the download folders DL (may be NULL) last. */
+int partial_open_dl(struct partial *pr, int fd, int64_t off, int64_t len,
+    const char *msgdir, const char *id, struct partial_downloads *dl,
+    struct buf *why);
 
 /*
  * Produce up to len bytes of the rebuilt message.  Returns 0 with *got set

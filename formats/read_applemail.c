@@ -4,7 +4,13 @@
  * mailbox, in every layout from Mail 2 (Tiger) to V10, and yields each
  * N.emlx / N.partial.emlx once, with the partial ones rebuilt (partial.c),
  * flags and received dates from the plist trailer (emlx.c) and, when it
- * can be read, the Envelope Index as an overlay (envindex.c).
+ * can be read, the Envelope Index as an overlay (envindex.c).  A row is
+ * matched by ROWID and used only when its mailbox (mailboxes.url) is the
+ * file's: a row of another mailbox means the index does not describe
+ * these files, and one warning says so.  A missing attachment payload is
+ * looked for last in the Mail Downloads folders of the store's home.
+ *
+ * applemail_inventory() (applemail.h) runs the same walk for `doctor`.
  *
  * Folders.  A message's folder is "<account>/<mailbox path>": the account
  * is the account folder's description from Accounts4.sqlite when that
@@ -41,6 +47,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "applemail.h"
 #include "emlx.h"
 #include "envindex.h"
 #include "formats.h"
@@ -57,6 +64,13 @@ static const char am_fda_hint[] =
     " (grant Full Disk Access to your terminal in System Settings \xe2\x86\x92 "
     "Privacy & Security)";
 
+/* The Full Disk Access advice when errno E says permission was refused. */
+static const char *
+fda_hint(int e)
+{
+	return e == EPERM || e == EACCES ? am_fda_hint : "";
+}
+
 enum am_mode { AM_ROOT, AM_LEGACY_ROOT, AM_VDIR, AM_ACCOUNT, AM_MAILBOX };
 
 struct am_box {
@@ -64,6 +78,16 @@ struct am_box {
 	const char *raw;	/* dir relative to the source (points in dir) */
 	char *folder;		/* owned: display path */
 	char *failed;		/* owned: error to report, or NULL */
+	int failed_errno;
+	int acct;		/* index into am.accts, -1 for none */
+	const char *bpath;	/* the mailbox path without the account
+				   label (points in folder) */
+};
+
+/* An account folder met by the walk. */
+struct am_acct {
+	char *label;		/* owned: the folder label export uses */
+	char *dir;		/* owned: the folder's own name */
 };
 
 #define AM_EMLX		1
@@ -87,12 +111,29 @@ struct am {
 	struct am_ent *ents;	/* owned */
 	size_t nents, ient, cap;
 	struct buf box_err;	/* unreadable parts of the box */
+	int box_denied;		/* some of them for want of permission */
 
 	struct envindex *ei;	/* owned, may be NULL */
 	struct buf ei_err;	/* why the Envelope Index is not used */
+	int ei_denied;		/* EPERM/EACCES */
 	int ei_reported;
+	char *ei_path;		/* owned: the Envelope Index found, or NULL */
+	uint64_t ei_mismatch;	/* rows of another mailbox, not applied */
 	struct accounts *ac;	/* owned, may be NULL */
 	struct buf labels_used;	/* '\n'-separated account labels */
+	struct am_acct *accts;	/* owned */
+	size_t naccts;
+	int cur_acct;		/* the account being walked, or -1 */
+	char *up_acct;		/* owned: AM_MAILBOX: the folder above the
+				   source's .mbox chain (its account), or
+				   NULL */
+	struct partial_downloads *dl;	/* owned, may be NULL */
+
+	/* The V folder choice (AM_ROOT). */
+	char *vname;		/* owned: "V10", or NULL */
+	const char *vwhy;
+	char *vnote;		/* owned, or NULL */
+	struct buf stale;	/* the other V folders */
 
 	/* The current message. */
 	int fd;
@@ -289,9 +330,13 @@ tree_has_store(const char *dir, int depth)
 	return yes;
 }
 
-/* The V* folder of a Mail root: PersistenceInfo.plist, else the newest. */
+/*
+ * The V* folder of a Mail root: the one PersistenceInfo.plist names, else
+ * the newest.  Records the choice, and the other V* folders (stale copies
+ * an upgrade of macOS left behind), in a->vname, vwhy, vnote and stale.
+ */
 static char *
-live_vdir(const char *root)
+live_vdir(struct am *a, const char *root)
 {
 	char *pi = xasprintf("%s/PersistenceInfo.plist", root);
 	char **names;
@@ -319,29 +364,61 @@ live_vdir(const char *root)
 					best = p;
 				else
 					free(p);
+				if (best == NULL)
+					a->vnote = xasprintf("PersistenceInfo."
+					    "plist names %s, which is not "
+					    "there", it->value);
+			} else {
+				a->vnote = xstrdup("PersistenceInfo.plist "
+				    "names no V folder");
 			}
+		} else {
+			a->vnote = xstrdup("PersistenceInfo.plist cannot be "
+			    "read");
 		}
 		plist_release(&pl);
-		if (best != NULL)
-			return best;
 	}
+	if (best != NULL)
+		a->vwhy = "named in PersistenceInfo.plist";
 	if (list_dir(root, &names, &n) != 0)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (!is_vname(names[i]))
-			continue;
-		long v = strtol(names[i] + 1, NULL, 10);
-		char *p = xasprintf("%s/%s", root, names[i]);
+		return best;
+	if (best == NULL) {
+		for (size_t i = 0; i < n; i++) {
+			if (!is_vname(names[i]))
+				continue;
+			long v = strtol(names[i] + 1, NULL, 10);
+			char *p = xasprintf("%s/%s", root, names[i]);
 
-		if (v > bestv && is_dir(p)) {
-			free(best);
-			best = p;
-			bestv = v;
-		} else {
-			free(p);
+			if (v > bestv && is_dir(p)) {
+				free(best);
+				best = p;
+				bestv = v;
+			} else {
+				free(p);
+			}
 		}
+		if (best != NULL)
+			a->vwhy = "the newest";
+	}
+	for (size_t i = 0; i < n; i++) {
+		char *p;
+
+		if (best != NULL && strcmp(names[i], base_name(best)) == 0)
+			continue;
+		p = xasprintf("%s/%s", root, names[i]);
+		/* Older V folders, and Mail 2-4 account folders beside them. */
+		if (is_vname(names[i]) ? is_dir(p) : best != NULL &&
+		    !skip_name(names[i]) && !box_suffix(names[i]) &&
+		    is_real_dir(p) && tree_has_store(p, 1)) {
+			if (a->stale.len)
+				buf_addc(&a->stale, ' ');
+			buf_adds(&a->stale, names[i]);
+		}
+		free(p);
 	}
 	free_list(names, n);
+	if (best != NULL)
+		a->vname = xstrdup(base_name(best));
 	return best;
 }
 
@@ -437,15 +514,25 @@ add_box(struct am *a, const char *dir, const char *folder,
 		b->raw = base_name(b->dir);
 	b->folder = xstrdup(folder[0] != '\0' ? folder : "INBOX");
 	b->failed = failed != NULL ? xstrdup(failed) : NULL;
+	b->failed_errno = 0;
+	b->acct = a->cur_acct;
+	b->bpath = b->folder;
+	if (b->acct >= 0) {
+		size_t ll = strlen(a->accts[b->acct].label);
+
+		if (strncmp(b->folder, a->accts[b->acct].label, ll) == 0 &&
+		    b->folder[ll] == '/')
+			b->bpath = b->folder + ll + 1;
+	}
 }
 
 static void
 add_failed(struct am *a, const char *dir, const char *folder, int e)
 {
-	char *t = xasprintf("%s: %s%s", dir, strerror(e),
-	    e == EPERM || e == EACCES ? am_fda_hint : "");
+	char *t = xasprintf("%s: %s", dir, strerror(e));
 
 	add_box(a, dir, folder, t);
+	a->boxes[a->nboxes - 1].failed_errno = e;
 	free(t);
 }
 
@@ -579,6 +666,10 @@ account_label(struct am *a, const char *name, struct buf *out)
 	buf_add(&a->labels_used, out->s, out->len);
 	buf_addc(&a->labels_used, '\n');
 	buf_release(&nfc);
+	a->accts = xrealloc(a->accts, (a->naccts + 1) * sizeof(*a->accts));
+	a->accts[a->naccts].label = xstrdup(out->s);
+	a->accts[a->naccts].dir = xstrdup(name);
+	a->cur_acct = (int)a->naccts++;
 }
 
 /* The accounts of a V* folder or of a Mail 2-4 root. */
@@ -603,6 +694,7 @@ walk_accounts(struct am *a, const char *dir, int legacy)
 		if (is_real_dir(p) && !box_suffix(names[i])) {
 			account_label(a, names[i], &label);
 			walk_level(a, p, label.s, 0);
+			a->cur_acct = -1;
 		} else if (is_real_dir(p)) {
 			/* A mailbox directly in the root (Mail 1-style). */
 			size_t sl = box_suffix(names[i]);
@@ -637,8 +729,9 @@ box_problem(struct am *a, const char *path, int e)
 {
 	if (a->box_err.len)
 		buf_adds(&a->box_err, "; ");
-	buf_addf(&a->box_err, "%s: %s%s", path, strerror(e),
-	    e == EPERM || e == EACCES ? am_fda_hint : "");
+	buf_addf(&a->box_err, "%s: %s", path, strerror(e));
+	if (e == EPERM || e == EACCES)
+		a->box_denied = 1;
 }
 
 /* Record the N.emlx and N.partial.emlx files of a Messages directory. */
@@ -728,6 +821,7 @@ box_release(struct am *a)
 	a->ents = NULL;
 	a->nents = a->ient = a->cap = 0;
 	buf_reset(&a->box_err);
+	a->box_denied = 0;
 	a->box_open = 0;
 }
 
@@ -825,11 +919,12 @@ open_overlays(struct am *a, const char *vdir)
 		}
 	}
 	if (ei != NULL && access(ei, F_OK) == 0) {
+		a->ei_path = xstrdup(ei);
 		if (access(ei, R_OK) != 0) {
 			int e = errno;
 
-			buf_addf(&a->ei_err, "%s: %s%s", ei, strerror(e),
-			    e == EPERM || e == EACCES ? am_fda_hint : "");
+			buf_addf(&a->ei_err, "%s: %s", ei, strerror(e));
+			a->ei_denied = e == EPERM || e == EACCES;
 		} else if (envindex_open(&a->ei, ei, &a->ei_err) != 0) {
 			a->ei = NULL;
 		}
@@ -837,17 +932,28 @@ open_overlays(struct am *a, const char *vdir)
 	free(ei);
 	free(cur);
 
-	/* ~/Library/Mail/... -> ~/Library/Accounts/Accounts4.sqlite */
+	/*
+	 * ~/Library/Mail/... -> ~/Library/Accounts/Accounts4.sqlite, and
+	 * the download folders of ~ (the last place a payload may be).
+	 */
 	cur = xstrdup(a->root);
 	for (int up = 0; up < 8 && acc == NULL; up++) {
 		char *s = strrchr(cur, '/');
 
 		if (strcmp(base_name(cur), "Mail") == 0 && s != NULL) {
-			acc = xasprintf("%.*s/Accounts/Accounts4.sqlite",
-			    (int)(s - cur), cur);
+			*s = '\0';
+			acc = xasprintf("%s/Accounts/Accounts4.sqlite", cur);
 			if (!is_file(acc)) {
 				free(acc);
 				acc = NULL;
+			}
+			if (strcmp(base_name(cur), "Library") == 0) {
+				char *home = strrchr(cur, '/');
+
+				if (home != NULL)
+					*home = '\0';
+				a->dl = partial_downloads_new(home != NULL ?
+				    (home == cur ? "/" : cur) : ".");
 			}
 			break;
 		}
@@ -880,8 +986,19 @@ am_free(struct am *a)
 		free(a->boxes[i].failed);
 	}
 	free(a->boxes);
+	for (size_t i = 0; i < a->naccts; i++) {
+		free(a->accts[i].label);
+		free(a->accts[i].dir);
+	}
+	free(a->accts);
 	envindex_close(a->ei);
+	free(a->ei_path);
+	free(a->up_acct);
 	accounts_close(a->ac);
+	partial_downloads_free(a->dl);
+	free(a->vname);
+	free(a->vnote);
+	buf_release(&a->stale);
 	plist_release(&a->pl);
 	buf_release(&a->box_err);
 	buf_release(&a->ei_err);
@@ -908,6 +1025,8 @@ am_open(struct source *src, const char *path, const struct opts *o)
 
 	(void)o;
 	a->fd = -1;
+	a->cur_acct = -1;
+	buf_init(&a->stale);
 	buf_init(&a->box_err);
 	buf_init(&a->ei_err);
 	buf_init(&a->labels_used);
@@ -938,7 +1057,7 @@ am_open(struct source *src, const char *path, const struct opts *o)
 		a->mode = AM_MAILBOX;
 	} else if (is_file(pi) || root_has_vdirs(a->root)) {
 		a->mode = AM_ROOT;
-		vdir = live_vdir(a->root);
+		vdir = live_vdir(a, a->root);
 	} else if (is_vname(base)) {
 		a->mode = AM_VDIR;
 		vdir = xstrdup(a->root);
@@ -961,6 +1080,15 @@ am_open(struct source *src, const char *path, const struct opts *o)
 	switch (a->mode) {
 	case AM_MAILBOX: {
 		struct buf f = BUF_INIT;
+		char *up = xstrdup(a->root), *s;
+
+		/* The account folder holds the chain of .mbox folders. */
+		while ((s = strrchr(up, '/')) != NULL && s != up &&
+		    box_suffix(base_name(up)))
+			*s = '\0';
+		if (s != NULL && !box_suffix(base_name(up)))
+			a->up_acct = xstrdup(base_name(up));
+		free(up);
 
 		add_component(&f, base, strlen(base) - box_suffix(base));
 		add_box(a, a->root, f.s, NULL);
@@ -1032,9 +1160,22 @@ make_key(struct am *a, const char *dir, int64_t id)
 		buf_addf(&a->key, "%s/%lld", base_name(dir), (long long)id);
 }
 
+/* Whether an Envelope Index row can describe a file of BOX. */
+static int
+row_matches(const struct am *a, const struct am_box *box,
+    const struct env_row *row)
+{
+	if (row->box_url == NULL)
+		return 1;
+	return envindex_box_matches(row->box_url, box->acct >= 0 ?
+	    a->accts[box->acct].dir : a->up_acct, box->bpath,
+	    a->mode == AM_MAILBOX) != 0;
+}
+
 /* Metadata from the plist trailer and the Envelope Index. */
 static int
-fill_meta(struct source *src, struct am *a, int64_t id, struct msg *m)
+fill_meta(struct source *src, struct am *a, const struct am_box *box,
+    int64_t id, struct msg *m)
 {
 	const struct plist_item *it;
 	uint64_t flags;
@@ -1079,6 +1220,24 @@ fill_meta(struct source *src, struct am *a, int64_t id, struct msg *m)
 	}
 	if (!row.found) {
 		extra_add(&a->extra, "orphan", "1");
+		return MS_OK;
+	}
+	if (!row_matches(a, box, &row)) {
+		/*
+		 * ROWIDs are the index's own: a row of another mailbox means
+		 * the index does not describe these files (a copied or
+		 * restored store).  Its state would be another message's.
+		 */
+		extra_add(&a->extra, "envelope-mismatch", row.box_url);
+		if (a->ei_mismatch++ == 0) {
+			if (a->warn.len)
+				buf_adds(&a->warn, "; ");
+			buf_addf(&a->warn, "the Envelope Index row of this "
+			    "message belongs to %s, not to this mailbox: the "
+			    "index does not describe these files, their "
+			    "flags come from the .emlx files (later "
+			    "mismatches are not reported)", row.box_url);
+		}
 		return MS_OK;
 	}
 	if (row.has_flags) {
@@ -1152,7 +1311,7 @@ open_message(struct source *src, struct am *a, const struct am_box *box,
 		return err_set(&src->err, MS_SKIP, 0, "%s: %s", a->path.s,
 		    a->warn.len ? a->warn.s : strerror(er));
 	}
-	fill_meta(src, a, e->id, m);
+	fill_meta(src, a, box, e->id, m);
 	a->pos = 0;
 	m->size = a->fr.msg_len;
 	if (partial) {
@@ -1160,8 +1319,8 @@ open_message(struct source *src, struct am *a, const struct am_box *box,
 
 		extra_add(&a->extra, "partial", "1");
 		snprintf(id, sizeof(id), "%lld", (long long)e->id);
-		if (partial_open(&a->pr, a->fd, a->fr.msg_off, a->fr.msg_len,
-		    dir, id, &why) != 0) {
+		if (partial_open_dl(&a->pr, a->fd, a->fr.msg_off,
+		    a->fr.msg_len, dir, id, a->dl, &why) != 0) {
 			partial_close(&a->pr);
 			close_message(a);
 			err_set(&src->err, MS_SKIP, 0, "%s: %s", a->path.s,
@@ -1176,6 +1335,9 @@ open_message(struct source *src, struct am *a, const struct am_box *box,
 			a->rebuilding = 1;
 			m->size = -1;
 		}
+		if (a->rebuilding && a->pr.ndownloaded > 0)
+			extra_add(&a->extra, "from-mail-downloads",
+			    a->pr.downloaded.s);
 		if (a->rebuilding && a->pr.nmissing > 0) {
 			extra_add(&a->extra, "incomplete", a->pr.missing.s);
 			if (a->warn.len)
@@ -1217,8 +1379,8 @@ am_next(struct source *src, struct msg *m)
 	if (!a->ei_reported && a->ei_err.len) {
 		a->ei_reported = 1;
 		return err_set(&src->err, MS_FAILED, 0, "Envelope Index not "
-		    "used, flags come from the .emlx files only: %s",
-		    a->ei_err.s);
+		    "used, flags come from the .emlx files only: %s%s",
+		    a->ei_err.s, a->ei_denied ? am_fda_hint : "");
 	}
 	for (;;) {
 		struct am_box *box;
@@ -1228,14 +1390,15 @@ am_next(struct source *src, struct msg *m)
 		box = &a->boxes[a->ibox];
 		if (box->failed != NULL) {
 			a->ibox++;
-			return err_set(&src->err, MS_FAILED, 0, "%s",
-			    box->failed);
+			return err_set(&src->err, MS_FAILED, 0, "%s%s",
+			    box->failed, fda_hint(box->failed_errno));
 		}
 		if (!a->box_open) {
 			box_collect(a, box->dir);
 			if (a->box_err.len)
 				return err_set(&src->err, MS_FAILED, 0,
-				    "%s: %s", box->folder, a->box_err.s);
+				    "%s: %s%s", box->folder, a->box_err.s,
+				    a->box_denied ? am_fda_hint : "");
 		}
 		if (a->ient >= a->nents) {
 			box_release(a);
@@ -1319,8 +1482,8 @@ am_folders(struct source *src, int (*cb)(const struct folder_info *, void *),
 	int st = MS_OK;
 
 	if (a->ei_err.len)
-		buf_addf(&problems, "Envelope Index not used: %s",
-		    a->ei_err.s);
+		buf_addf(&problems, "Envelope Index not used: %s%s",
+		    a->ei_err.s, a->ei_denied ? am_fda_hint : "");
 	for (size_t i = 0; i < a->nboxes; i++) {
 		struct am_box *box = &a->boxes[i];
 		struct folder_info fi = { .name = box->folder };
@@ -1329,6 +1492,7 @@ am_folders(struct source *src, int (*cb)(const struct folder_info *, void *),
 			if (problems.len)
 				buf_adds(&problems, "; ");
 			buf_adds(&problems, box->failed);
+			buf_adds(&problems, fda_hint(box->failed_errno));
 			continue;
 		}
 		box_collect(a, box->dir);
@@ -1336,6 +1500,8 @@ am_folders(struct source *src, int (*cb)(const struct folder_info *, void *),
 			if (problems.len)
 				buf_adds(&problems, "; ");
 			buf_add(&problems, a->box_err.s, a->box_err.len);
+			if (a->box_denied)
+				buf_adds(&problems, am_fda_hint);
 		}
 		for (size_t k = 0; k < a->nents; k++) {
 			const struct am_ent *e = &a->ents[k];
@@ -1381,3 +1547,193 @@ const struct source_ops applemail_source = {
 	.folders = am_folders,
 	.close = am_close,
 };
+
+/* The account entry of the inventory for BOX (made on first use). */
+static struct applemail_account *
+inv_account(struct applemail_inventory *inv, const struct am *a,
+    const struct am_box *box)
+{
+	const char *name = box->acct >= 0 ? a->accts[box->acct].label :
+	    box->folder;
+	size_t nl = box->acct >= 0 ? strlen(name) : strcspn(name, "/");
+
+	for (size_t i = 0; i < inv->naccounts; i++)
+		if (strlen(inv->accounts[i].name) == nl &&
+		    memcmp(inv->accounts[i].name, name, nl) == 0)
+			return &inv->accounts[i];
+	inv->accounts = xrealloc(inv->accounts, (inv->naccounts + 1) *
+	    sizeof(*inv->accounts));
+	inv->accounts[inv->naccounts] = (struct applemail_account){
+		.name = xstrndup(name, nl),
+	};
+	return &inv->accounts[inv->naccounts++];
+}
+
+static void
+inv_unreadable(struct applemail_inventory *inv, const char *what, int e)
+{
+	inv->unreadable = xrealloc(inv->unreadable, (inv->nunreadable + 1) *
+	    sizeof(*inv->unreadable));
+	inv->unreadable[inv->nunreadable++] = (struct applemail_unreadable){
+		.what = xstrdup(what),
+		.sys_errno = e,
+	};
+}
+
+/* Scan one .partial.emlx for payloads that are nowhere. */
+static void
+inv_partial(struct applemail_inventory *inv, struct am *a, const char *dir,
+    int64_t id)
+{
+	struct emlx_frame fr;
+	struct partial pr;
+	struct buf why = BUF_INIT, path = BUF_INIT;
+	char sid[32];
+	int fd;
+
+	buf_addf(&path, "%s/%lld.partial.emlx", dir, (long long)id);
+	fd = open(path.s, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+
+		buf_addf(&path, ": %s", strerror(e));
+		inv_unreadable(inv, path.s, e);
+		buf_release(&path);
+		return;
+	}
+	snprintf(sid, sizeof(sid), "%lld", (long long)id);
+	if (emlx_frame(fd, &fr, &why) != 0) {
+		/* (export names this file too, and skips it) */
+	} else if (partial_open_dl(&pr, fd, fr.msg_off, fr.msg_len, dir, sid,
+	    a->dl, &why) != 0) {
+		partial_close(&pr);
+	} else {
+		inv->downloaded += pr.ndownloaded;
+		if (pr.nmissing > 0) {
+			inv->incomplete++;
+			inv->missing_parts += pr.nmissing;
+			if (inv->nnamed < APPLEMAIL_NAMED_MAX) {
+				inv->named[inv->nnamed].path =
+				    buf_detach(&path);
+				inv->named[inv->nnamed].sections =
+				    xstrdup(pr.missing.s);
+				inv->nnamed++;
+			}
+		}
+		partial_close(&pr);
+	}
+	close(fd);
+	buf_release(&why);
+	buf_release(&path);
+}
+
+int
+applemail_inventory(struct source *src, struct applemail_inventory *inv)
+{
+	static const char *const kinds[] = {
+		[AM_ROOT] = "Mail folder", [AM_LEGACY_ROOT] = "Mail 2-4 folder",
+		[AM_VDIR] = "V folder", [AM_ACCOUNT] = "account folder",
+		[AM_MAILBOX] = "mailbox"
+	};
+	struct am *a;
+	int lookups;
+
+	memset(inv, 0, sizeof(*inv));
+	buf_init(&inv->stale);
+	buf_init(&inv->ei_why);
+	inv->ei_rows = -1;
+	if (src->ops != &applemail_source || src->data == NULL)
+		return MS_FAILED;
+	a = src->data;
+	close_message(a);
+	box_release(a);
+	a->ibox = 0;
+
+	inv->kind = kinds[a->mode];
+	if (a->vname != NULL)
+		inv->vdir = xstrdup(a->vname);
+	inv->vdir_why = a->vwhy;
+	if (a->vnote != NULL)
+		inv->vdir_note = xstrdup(a->vnote);
+	buf_add(&inv->stale, a->stale.s, a->stale.len);
+	if (a->ei_path != NULL)
+		inv->ei_path = xstrdup(a->ei_path);
+	inv->ei_open = a->ei != NULL;
+	buf_add(&inv->ei_why, a->ei_err.s, a->ei_err.len);
+	inv->ei_denied = a->ei_denied;
+	if (a->ei != NULL && envindex_rows(a->ei, &inv->ei_rows,
+	    &inv->ei_why) != 0)
+		inv->ei_rows = -1;
+	lookups = a->ei != NULL;
+
+	for (size_t i = 0; i < a->nboxes; i++) {
+		struct am_box *box = &a->boxes[i];
+		struct applemail_account *acc;
+
+		if (box->failed != NULL) {
+			inv_unreadable(inv, box->failed, box->failed_errno);
+			continue;
+		}
+		box_collect(a, box->dir);
+		if (a->box_err.len)
+			inv_unreadable(inv, a->box_err.s, a->box_denied ?
+			    EPERM : 0);
+		if (a->nents == 0) {
+			box_release(a);
+			continue;
+		}
+		acc = inv_account(inv, a, box);
+		acc->mailboxes++;
+		for (size_t k = 0; k < a->nents; k++) {
+			const struct am_ent *e = &a->ents[k];
+			struct env_row row;
+
+			acc->messages++;
+			inv->messages++;
+			if (lookups) {
+				buf_reset(&a->tmp);
+				if (envindex_lookup(a->ei, e->id, &row,
+				    &a->tmp) != 0) {
+					if (inv->ei_why.len)
+						buf_adds(&inv->ei_why, "; ");
+					buf_add(&inv->ei_why, a->tmp.s,
+					    a->tmp.len);
+					lookups = 0;
+				} else if (!row.found) {
+					inv->ei_orphans++;
+				} else if (!row_matches(a, box, &row)) {
+					inv->ei_mismatched++;
+				}
+			}
+			if (!(e->kinds & AM_EMLX)) {
+				acc->partials++;
+				inv->partials++;
+				inv_partial(inv, a, a->dirs[e->dir], e->id);
+			}
+		}
+		box_release(a);
+	}
+	a->ibox = 0;
+	return MS_OK;
+}
+
+void
+applemail_inventory_release(struct applemail_inventory *inv)
+{
+	free(inv->vdir);
+	free(inv->vdir_note);
+	buf_release(&inv->stale);
+	for (size_t i = 0; i < inv->naccounts; i++)
+		free(inv->accounts[i].name);
+	free(inv->accounts);
+	free(inv->ei_path);
+	buf_release(&inv->ei_why);
+	for (size_t i = 0; i < inv->nnamed; i++) {
+		free(inv->named[i].path);
+		free(inv->named[i].sections);
+	}
+	for (size_t i = 0; i < inv->nunreadable; i++)
+		free(inv->unreadable[i].what);
+	free(inv->unreadable);
+	memset(inv, 0, sizeof(*inv));
+}

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "applemail.h"
 #include "buf.h"
 #include "cmd.h"
 #include "db.h"
@@ -202,6 +203,171 @@ say(struct doctor *dr, const char *step, const char *where, int status,
 	S_report(dr, &it);
 }
 
+static const char fda_advice[] =
+    "grant Full Disk Access to your terminal in System Settings → "
+    "Privacy & Security, then run mailsave again";
+
+/* How many unreadable folders get a line of their own. */
+#define UNREADABLE_SHOWN	5
+
+/*
+ * The Apple Mail store checks (issue 6, point 7): what is unreadable, the
+ * live V folder and the stale ones, the messages of each account, the
+ * Envelope Index, and partial messages whose attachments are missing.
+ * Returns MS_OK, or MS_FAILED when a check failed.
+ */
+static int
+S_applemail(struct doctor *dr, const char *where,
+    const struct applemail_inventory *inv)
+{
+	int st = MS_OK;
+	size_t nboxes = 0;
+
+	for (size_t i = 0; i < inv->nunreadable && i < UNREADABLE_SHOWN;
+	    i++) {
+		const struct applemail_unreadable *u = &inv->unreadable[i];
+
+		say(dr, "readable", where, DN_FAIL, u->sys_errno == EPERM ||
+		    u->sys_errno == EACCES ? fda_advice : "check that the "
+		    "disk is sound and the folder is Mail's",
+		    "%s", u->what);
+	}
+	if (inv->nunreadable > UNREADABLE_SHOWN) {
+		int denied = 0;
+
+		for (size_t i = UNREADABLE_SHOWN; i < inv->nunreadable; i++)
+			denied |= inv->unreadable[i].sys_errno == EPERM ||
+			    inv->unreadable[i].sys_errno == EACCES;
+		say(dr, "readable", where, DN_FAIL, denied ? fda_advice :
+		    "check that the disk is sound and the folders are Mail's",
+		    "%zu more folders or files cannot be read",
+		    inv->nunreadable - UNREADABLE_SHOWN);
+	}
+	if (inv->nunreadable == 0)
+		say(dr, "readable", where, DN_OK, NULL, "every folder of this "
+		    "%s can be read", inv->kind);
+	else
+		st = MS_FAILED;
+
+	if (inv->vdir != NULL)
+		say(dr, "V folder", where, DN_OK, NULL, "%s is live (%s)",
+		    inv->vdir, inv->vdir_why);
+	if (inv->vdir_note != NULL)
+		say(dr, "V folder", where, DN_WARN, "Mail rewrites "
+		    "PersistenceInfo.plist when it starts; until then "
+		    "mailsave reads the newest V folder", "%s",
+		    inv->vdir_note);
+	if (inv->stale.len)
+		say(dr, "stale", where, DN_INFO, NULL, "%s: left behind by an "
+		    "earlier macOS, never exported", inv->stale.s);
+
+	for (size_t i = 0; i < inv->naccounts; i++) {
+		const struct applemail_account *ac = &inv->accounts[i];
+
+		nboxes += ac->mailboxes;
+		if (strcmp(inv->kind, "mailbox") == 0)
+			continue;	/* no account above it */
+		say(dr, "account", where, DN_OK, NULL, "%s: %llu message%s "
+		    "in %zu mailbox%s (%llu partial)", ac->name,
+		    (unsigned long long)ac->messages,
+		    ac->messages == 1 ? "" : "s", ac->mailboxes,
+		    ac->mailboxes == 1 ? "" : "es",
+		    (unsigned long long)ac->partials);
+	}
+	if (inv->messages > 0 && strcmp(inv->kind, "mailbox") == 0)
+		say(dr, "messages", where, DN_OK, NULL, "%llu in %zu "
+		    "mailbox%s (%llu partial)",
+		    (unsigned long long)inv->messages, nboxes,
+		    nboxes == 1 ? "" : "es",
+		    (unsigned long long)inv->partials);
+	else if (inv->messages > 0)
+		say(dr, "messages", where, DN_OK, NULL, "%llu in %zu "
+		    "account%s", (unsigned long long)inv->messages,
+		    inv->naccounts, inv->naccounts == 1 ? "" : "s");
+	else
+		say(dr, "messages", where, DN_WARN, "give ~/Library/Mail "
+		    "itself, or a V folder, account or .mbox inside it",
+		    "no message files found");
+
+	if (inv->ei_path == NULL) {
+		say(dr, "envelope", where, DN_INFO, NULL, "no Envelope Index "
+		    "belongs to this %s: flags come from the .emlx files",
+		    inv->kind);
+	} else if (!inv->ei_open) {
+		say(dr, "envelope", where, DN_FAIL, inv->ei_denied ? fda_advice :
+		    "export still works (flags then come from the .emlx "
+		    "files); to repair it, quit Mail, move the Envelope "
+		    "Index files out of MailData and open Mail: it rebuilds "
+		    "them", "the Envelope Index cannot be used: %s",
+		    inv->ei_why.s);
+		st = MS_FAILED;
+	} else {
+		say(dr, "envelope", where, DN_OK, NULL, "the Envelope Index "
+		    "opens (a copy, with its -wal and -shm): %lld row%s; "
+		    "%llu message file%s without a row", (long long)
+		    inv->ei_rows, inv->ei_rows == 1 ? "" : "s",
+		    (unsigned long long)inv->ei_orphans,
+		    inv->ei_orphans == 1 ? "" : "s");
+		if (inv->ei_mismatched > 0)
+			say(dr, "envelope", where, DN_WARN, "expected for a "
+			    "copied or restored store; otherwise let Mail "
+			    "rebuild its index (quit Mail, move the Envelope "
+			    "Index files out of MailData, open Mail)",
+			    "%llu row%s belong to another mailbox than "
+			    "their file: their flags are not used",
+			    (unsigned long long)inv->ei_mismatched,
+			    inv->ei_mismatched == 1 ? "" : "s");
+		if (inv->ei_why.len) {
+			say(dr, "envelope", where, DN_FAIL, "export still "
+			    "works, with flags from the .emlx files; let Mail "
+			    "rebuild the index (quit Mail, move the Envelope "
+			    "Index files out of MailData, open Mail)",
+			    "%s", inv->ei_why.s);
+			st = MS_FAILED;
+		}
+	}
+
+	if (inv->partials == 0) {
+		say(dr, "attachments", where, DN_OK, NULL, "no partial "
+		    "messages (every message is whole in its .emlx)");
+	} else if (inv->incomplete == 0) {
+		say(dr, "attachments", where, DN_OK, NULL, "the %llu partial "
+		    "message%s can be rebuilt whole from the attachments on "
+		    "disk", (unsigned long long)inv->partials,
+		    inv->partials == 1 ? "" : "s");
+	} else {
+		say(dr, "attachments", where, DN_FAIL, "in Mail, set Settings "
+		    "→ Accounts → Download Attachments to All (or open "
+		    "these messages online), then export again; until then "
+		    "they are exported with stubs and X-Mailsave-Incomplete",
+		    "%llu of %llu partial message%s lack%s attachment "
+		    "payloads (%llu part%s)",
+		    (unsigned long long)inv->incomplete,
+		    (unsigned long long)inv->partials,
+		    inv->partials == 1 ? "" : "s",
+		    inv->incomplete == 1 ? "s" : "",
+		    (unsigned long long)inv->missing_parts,
+		    inv->missing_parts == 1 ? "" : "s");
+		for (size_t i = 0; i < inv->nnamed; i++)
+			say(dr, "missing", where, DN_INFO, NULL, "%s (part%s "
+			    "%s)", inv->named[i].path,
+			    strchr(inv->named[i].sections, ' ') ? "s" : "",
+			    inv->named[i].sections);
+		if (inv->incomplete > inv->nnamed)
+			say(dr, "missing", where, DN_INFO, NULL, "and %llu "
+			    "more", (unsigned long long)(inv->incomplete -
+			    inv->nnamed));
+		st = MS_FAILED;
+	}
+	if (inv->downloaded > 0)
+		say(dr, "attachments", where, DN_INFO, NULL, "%llu payload%s "
+		    "taken from Mail Downloads (the only file there with the "
+		    "attachment's name and size)",
+		    (unsigned long long)inv->downloaded,
+		    inv->downloaded == 1 ? "" : "s");
+	return st;
+}
+
 /* Temporary files a killed or failed run may leave in a DEST tree. */
 static size_t
 count_leftovers(const char *dir, int depth)
@@ -311,9 +477,15 @@ doctor_local(const char *target, const struct opts *o, struct doctor *dr,
 	{
 		struct source src;
 
+		struct applemail_inventory inv;
+		int denied;
+
 		if (source_open(&src, target, o) != MS_OK) {
-			say(dr, "mailbox", target, DN_FAIL, src.err.sys_errno ==
-			    EACCES || src.err.sys_errno == EPERM ?
+			denied = src.err.sys_errno == EACCES ||
+			    src.err.sys_errno == EPERM;
+			say(dr, "mailbox", target, DN_FAIL, denied &&
+			    strstr(target, "Library/Mail") != NULL ?
+			    fda_advice : denied ?
 			    "give your user (or, on macOS, the terminal) the "
 			    "right to read it" : "give an mbox file, a "
 			    "Maildir, a folder of .eml files, an Apple Mail "
@@ -323,8 +495,15 @@ doctor_local(const char *target, const struct opts *o, struct doctor *dr,
 			st = MS_FAILED;
 			goto out;
 		}
-		say(dr, "mailbox", target, DN_OK, NULL, "readable: %s",
-		    src.ops->name);
+		if (applemail_inventory(&src, &inv) == MS_OK) {
+			say(dr, "mailbox", target, DN_OK, NULL, "readable: %s "
+			    "(%s)", src.ops->name, inv.kind);
+			st = S_applemail(dr, target, &inv);
+			applemail_inventory_release(&inv);
+		} else {
+			say(dr, "mailbox", target, DN_OK, NULL, "readable: %s",
+			    src.ops->name);
+		}
 		say(dr, "list", target, DN_INFO, NULL, "folders, counts and "
 		    "sizes: mailsave list --from %s", target);
 		source_close(&src);
