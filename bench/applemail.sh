@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# mailsave benchmark for the Apple Mail reader (issue 3, point 10): a
+# generated V10 store of BENCH_COUNT messages (50,000 by default, about
+# 2 GB, 20 % partial with their attachments on disk) exported to mbox and
+# to a .tar.zst, against the same files read by cat and packed by
+# tar --zstd, with peak RSS.  In the style of bench/run.sh; see
+# bench/README.md.
+#
+# Environment:
+#   MAILSAVE     the binary (default ./build/mailsave)
+#   BENCH_COUNT  messages in the store (default 50000; e.g. 2000 for a
+#                smoke run)
+#   BENCH_DIR    scratch directory (default /tmp/mailsave-bench-applemail);
+#                the store is kept there and reused while BENCH_COUNT and
+#                the generator are the same
+#   RUNS         runs per command; the last (warm) one is reported
+#                (default 2)
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+MAILSAVE=${MAILSAVE:-./build/mailsave}
+BENCH_COUNT=${BENCH_COUNT:-50000}
+BENCH_DIR=${BENCH_DIR:-/tmp/mailsave-bench-applemail}
+RUNS=${RUNS:-2}
+GEN=$here/../samples/make-applemail.py
+
+die() { echo "bench: $*" >&2; exit 1; }
+
+[ -x /usr/bin/time ] || die "/usr/bin/time is missing (Debian: apt-get install time)"
+command -v python3 >/dev/null || die "python3 is missing"
+command -v zstd >/dev/null || die "zstd is missing (Debian: apt-get install zstd)"
+case $MAILSAVE in
+/*) ;;
+*/*) MAILSAVE=$(cd "$(dirname "$MAILSAVE")" && pwd)/$(basename "$MAILSAVE") ;;
+*) MAILSAVE=$(command -v "$MAILSAVE") || die "mailsave not found" ;;
+esac
+[ -x "$MAILSAVE" ] || die "$MAILSAVE is not an executable (set MAILSAVE=)"
+
+mkdir -p "$BENCH_DIR"
+cd "$BENCH_DIR"
+store=$BENCH_DIR/store
+mail=$store/Library/Mail
+stamp="count=$BENCH_COUNT gen=$(cksum <"$GEN" | cut -d' ' -f1)"
+
+# 1. The store: generated once, reused while the parameters match.
+if [ -d "$mail" ] && [ -f store.stamp ] && [ "$(cat store.stamp)" = "$stamp" ]
+then
+	echo "bench: reusing $store ($stamp)"
+else
+	rm -rf "$store" store.stamp files.lst
+	echo "bench: generating $store ($BENCH_COUNT messages)"
+	gen_start=$(date +%s.%N)
+	BENCH_COUNT=$BENCH_COUNT python3 "$GEN" --scenario bench "$store" >/dev/null
+	gen_end=$(date +%s.%N)
+	echo "$stamp" >store.stamp
+	awk -v a="$gen_start" -v b="$gen_end" \
+	    'BEGIN { printf "bench: generated in %.1f s\n", b - a }'
+fi
+# Every file of the store (messages and attachment payloads), listed once
+# outside the timed commands.
+(cd "$store" && find Library -type f -print0) >files.lst
+bytes=$(cd "$store" && xargs -0 -a "$BENCH_DIR/files.lst" stat -c %s |
+    awk '{ s += $1 } END { print s + 0 }')
+nfiles=$(tr -cd '\0' <files.lst | wc -c)
+nmsg=$(cd "$store" && tr '\0' '\n' <"$BENCH_DIR/files.lst" | grep -c '\.emlx$' || true)
+mb=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }')
+echo "bench: store $mb MiB, $nmsg messages, $nfiles files; $("$MAILSAVE" --version 2>&1 | head -n 1)"
+echo "bench: each command runs $RUNS times; the table shows the last (warm"
+echo "bench: page cache) run.  Outputs are removed and sync'd between runs."
+
+results=$BENCH_DIR/results.tsv
+: >"$results"
+
+# measure NAME CMD...: run CMD under /usr/bin/time -v RUNS times, record
+# the last run (wall time from date(1), peak RSS from time -v).
+measure() {
+	local name=$1 tf=$BENCH_DIR/time.txt i rc
+	shift
+	for i in $(seq 1 "$RUNS"); do
+		rm -rf out.cat out-mbox out-mbox-noindex out.tar.zst \
+		    out.tar.zst.* ref.tar.zst
+		sync
+		set +e
+		t0=$(date +%s%N)
+		/usr/bin/time -v -o "$tf" "$@" >/dev/null 2>"$BENCH_DIR/stderr.txt"
+		rc=$?
+		t1=$(date +%s%N)
+		set -e
+		# mailsave exits 1 when a message is exported with a warning.
+		if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then
+			echo "bench: $name run $i exited $rc:" >&2
+			tail -n 5 "$BENCH_DIR/stderr.txt" >&2
+		fi
+	done
+	awk -v name="$name" -v rc="$rc" -v t0="$t0" -v t1="$t1" -F': ' '
+	    /Maximum resident set size/ { rss = $NF }
+	    END { printf "%s\t%.3f\t%d\t%d\n", name, (t1 - t0) / 1e9, rss,
+		rc }' "$tf" >>"$results"
+	tail -n 1 "$results" | awk -F'\t' -v mb="$mb" '{
+	    printf "bench: %-18s %8.2f s %9.1f MiB/s %8.1f MiB RSS  exit %d\n",
+		$1, $2, ($2 > 0 ? mb / $2 : 0), $3 / 1024, $4 }'
+}
+
+measure cat sh -c 'cd "$1" && xargs -0 -a "$2/files.lst" cat >"$2/out.cat"' \
+    sh "$store" "$BENCH_DIR"
+measure catsync sh -c 'cd "$1" && xargs -0 -a "$2/files.lst" cat >"$2/out.cat" &&
+    sync "$2/out.cat"' sh "$store" "$BENCH_DIR"
+measure export_mbox "$MAILSAVE" export -q --from "$mail" --to mbox -o out-mbox
+measure export_mbox_noidx "$MAILSAVE" export -q --no-index --from "$mail" \
+    --to mbox -o out-mbox-noindex
+measure tar_zst tar --zstd -cf ref.tar.zst -C "$store" Library/Mail
+measure export_tar_zst "$MAILSAVE" export -q --from "$mail" -o out.tar.zst
+rm -rf out.cat out-mbox out-mbox-noindex out.tar.zst out.tar.zst.* ref.tar.zst
+
+# The table.
+echo
+echo "mailsave Apple Mail benchmark: $mb MiB in $nfiles files, $nmsg messages, warm run of $RUNS"
+awk -F'\t' -v mb="$mb" '
+    { name[NR] = $1; s[NR] = $2; rss[NR] = $3; rc[NR] = $4; at[$1] = NR }
+    function ratio(i, ref) {
+	if (!(ref in at) || s[at[ref]] <= 0) return "-"
+	return sprintf("%.2fx", s[i] / s[at[ref]])
+    }
+    END {
+	printf "%-18s %8s %9s %9s %8s %10s %9s %5s\n", "command", "seconds",
+	    "MiB/s", "RSS MiB", "vs cat", "vs catsync", "vs tar", "exit"
+	for (i = 1; i <= NR; i++) {
+	    tz = "-"
+	    if (name[i] == "export_tar_zst")
+		tz = ratio(i, "tar_zst")
+	    printf "%-18s %8.2f %9.1f %9.1f %8s %10s %9s %5d\n", name[i],
+		s[i], (s[i] > 0 ? mb / s[i] : 0), rss[i] / 1024,
+		ratio(i, "cat"), ratio(i, "catsync"), tz, rc[i]
+	}
+    }' "$results"
+cat <<'EOF'
+
+cat                cat of every file of the store (messages and attachment
+                   payloads) into one file, page cache only
+catsync            the same followed by fsync (mailsave makes its output
+                   durable too)
+export_mbox        mailsave export --from Library/Mail --to mbox (with the index)
+export_mbox_noidx  the same with --no-index (for information)
+tar_zst            tar --zstd -cf of Library/Mail (the same files)
+export_tar_zst     mailsave export --from Library/Mail -o out.tar.zst
+Goals (issue 3): export_mbox <= 1.5x cat; export_tar_zst <= 1.1x tar_zst;
+peak RSS < 64 MiB.  Exit 1 (a message exported with a warning) still
+gives meaningful figures; the generated store should give 0.
+EOF
+awk -F'\t' '
+    { s[$1] = $2; rc[$1] = $4; if ($1 ~ /^export/ && $3 > mx) mx = $3 }
+    END {
+	if (s["cat"] > 0)
+	    printf "goal mbox <= 1.5x cat: %s (%.2fx cat, %.2fx cat+fsync)\n",
+		(s["export_mbox"] <= 1.5 * s["cat"] ? "met" : "NOT met"),
+		s["export_mbox"] / s["cat"], s["export_mbox"] / s["catsync"]
+	if (s["tar_zst"] > 0)
+	    printf "goal tar.zst <= 1.1x tar --zstd: %s (%.2fx)\n",
+		(s["export_tar_zst"] <= 1.1 * s["tar_zst"] ? "met" : "NOT met"),
+		s["export_tar_zst"] / s["tar_zst"]
+	printf "goal RSS < 64 MiB: %s (max %.1f MiB)\n",
+	    (mx < 65536 ? "met" : "NOT met"), mx / 1024
+	for (n in rc)
+	    if (rc[n] > 1)
+		printf "failed run (figures not meaningful): %s\n", n
+    }' "$results"
+echo "(raw figures: $results; delete $BENCH_DIR when done)"
