@@ -1,7 +1,9 @@
 /*
  * Helpers shared by the network readers (see net.h): account addresses,
- * options, passwords, TCP connections kept below FD_SETSIZE, certificate
- * verification with OpenSSL, modified UTF-7 folder names.
+ * options, passwords and OAuth2 tokens, the choice of an authentication
+ * mechanism and the SASL exchange (used by doctor too), TCP connections
+ * kept below FD_SETSIZE, certificate verification with OpenSSL, modified
+ * UTF-7 folder names.
  */
 #include "config.h"
 
@@ -25,6 +27,7 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
@@ -252,6 +255,8 @@ net_opts_init(struct net_opts *no, const struct opts *o)
 	no->password_file = v != NULL && *v != '\0' ? v : NULL;
 	v = getenv("MAILSAVE_PASSWORD_COMMAND");
 	no->password_command = v != NULL && *v != '\0' ? v : NULL;
+	v = getenv("MAILSAVE_OAUTH2_TOKEN_COMMAND");
+	no->oauth2_token_command = v != NULL && *v != '\0' ? v : NULL;
 	v = getenv("MAILSAVE_AUTH");
 	no->auth = v != NULL && *v != '\0' ? v : NULL;
 	no->timeout = 60;
@@ -277,6 +282,8 @@ net_opts_init(struct net_opts *no, const struct opts *o)
 		no->password_file = o->password_file;
 	if (o->password_command != NULL)
 		no->password_command = o->password_command;
+	if (o->oauth2_token_command != NULL)
+		no->oauth2_token_command = o->oauth2_token_command;
 	if (o->auth != NULL)
 		no->auth = o->auth;
 	if (o->timeout > 0)
@@ -420,6 +427,38 @@ tty_password(const struct net_spec *sp)
 	return pw;
 }
 
+/*
+ * The first line cmd prints (run by /bin/sh -c, popen), for a password or
+ * a token.  what names the command in messages, noun what it prints; the
+ * line itself never appears in one.
+ */
+static int
+command_secret(const char *cmd, const char *what, const char *noun,
+    char **out, struct err *e)
+{
+	char *line;
+	FILE *f;
+	int st;
+
+	*out = NULL;
+	fflush(NULL);
+	if ((f = popen(cmd, "r")) == NULL)
+		return err_set(e, MS_FATAL, errno, "%s", what);
+	line = first_line(f);
+	drain(f);
+	st = pclose(f);
+	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0 ||
+	    *line == '\0') {
+		net_password_free(line);
+		return err_set(e, MS_FATAL, 0, "%s %s%s", what,
+		    st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ?
+		    "printed no " : "failed", st != -1 && WIFEXITED(st) &&
+		    WEXITSTATUS(st) == 0 ? noun : "");
+	}
+	*out = line;
+	return MS_OK;
+}
+
 int
 net_password(const struct net_opts *no, const struct net_spec *sp,
     char **out, struct err *e)
@@ -448,26 +487,9 @@ net_password(const struct net_opts *no, const struct net_spec *sp,
 		*out = pw;
 		return MS_OK;
 	}
-	if (no->password_command != NULL) {
-		FILE *f;
-		int st;
-
-		fflush(NULL);
-		if ((f = popen(no->password_command, "r")) == NULL)
-			return err_set(e, MS_FATAL, errno, "password command");
-		pw = first_line(f);
-		drain(f);
-		st = pclose(f);
-		if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0 ||
-		    *pw == '\0') {
-			net_password_free(pw);
-			return err_set(e, MS_FATAL, 0, "password command %s",
-			    st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ?
-			    "printed no password" : "failed");
-		}
-		*out = pw;
-		return MS_OK;
-	}
+	if (no->password_command != NULL)
+		return command_secret(no->password_command, "password command",
+		    "password", out, e);
 	if ((pw = netrc_password(sp->host, sp->user)) != NULL) {
 		*out = pw;
 		return MS_OK;
@@ -480,6 +502,371 @@ net_password(const struct net_opts *no, const struct net_spec *sp,
 	    "MAILSAVE_PASSWORD, a password file, a password command or a "
 	    "~/.netrc entry (or run on a terminal to be asked)", sp->user,
 	    sp->host);
+}
+
+int
+net_auth_oauth(const struct net_opts *no)
+{
+	int m = no->auth != NULL ? net_mech_parse(no->auth) : NET_MECH_AUTO;
+
+	return no->oauth2_token_command != NULL && (m == NET_MECH_AUTO ||
+	    m == NET_MECH_XOAUTH2 || m == NET_MECH_OAUTHBEARER);
+}
+
+int
+net_secret(const struct net_opts *no, const struct net_spec *sp,
+    char **out, struct err *e)
+{
+	int m = no->auth != NULL ? net_mech_parse(no->auth) : NET_MECH_AUTO;
+
+	*out = NULL;
+	if (m == NET_MECH_XOAUTH2 || m == NET_MECH_OAUTHBEARER) {
+		if (no->oauth2_token_command == NULL)
+			return err_set(e, MS_FATAL, 0, "--auth %s needs "
+			    "--oauth2-token-command (a command that prints an "
+			    "access token)", no->auth);
+	}
+	if (net_auth_oauth(no))
+		return command_secret(no->oauth2_token_command,
+		    "OAuth2 token command", "token", out, e);
+	return net_password(no, sp, out, e);
+}
+
+/* ---- Authentication. ---- */
+
+static const struct {
+	const char *opt;	/* --auth */
+	const char *name;	/* SASL or command name */
+	int mech;
+} mechs[] = {
+	{ "auto", "", NET_MECH_AUTO },
+	{ "login", "LOGIN", NET_MECH_LOGIN },
+	{ "plain", "PLAIN", NET_MECH_PLAIN },
+	{ "cram-md5", "CRAM-MD5", NET_MECH_CRAM_MD5 },
+	{ "xoauth2", "XOAUTH2", NET_MECH_XOAUTH2 },
+	{ "oauthbearer", "OAUTHBEARER", NET_MECH_OAUTHBEARER },
+	{ "apop", "APOP", NET_MECH_APOP },
+};
+#define NMECHS	(sizeof(mechs) / sizeof(mechs[0]))
+
+int
+net_mech_parse(const char *name)
+{
+	for (size_t i = 0; i < NMECHS; i++)
+		if (strcasecmp(name, mechs[i].opt) == 0)
+			return mechs[i].mech;
+	return -1;
+}
+
+const char *
+net_mech_name(int mech)
+{
+	for (size_t i = 0; i < NMECHS; i++)
+		if (mechs[i].mech == mech)
+			return mechs[i].name;
+	return "?";
+}
+
+unsigned
+net_mech_sasl_bit(const char *s, size_t n)
+{
+	for (size_t i = 0; i < NMECHS; i++) {
+		int m = mechs[i].mech;
+
+		/* LOGIN and APOP are commands here, not SASL mechanisms. */
+		if (m == NET_MECH_AUTO || m == NET_MECH_LOGIN ||
+		    m == NET_MECH_APOP)
+			continue;
+		if (strlen(mechs[i].name) == n &&
+		    strncasecmp(s, mechs[i].name, n) == 0)
+			return NET_MECH_BIT(m);
+	}
+	return 0;
+}
+
+/* "PLAIN CRAM-MD5 ..." of what a server offers, for messages. */
+static void
+offer_names(struct buf *out, const struct net_offer *of)
+{
+	buf_reset(out);
+	if (of->login)
+		buf_adds(out, "LOGIN");
+	if (of->apop)
+		buf_addf(out, "%sAPOP", out->len ? " " : "");
+	for (int m = NET_MECH_PLAIN; m <= NET_MECH_OAUTHBEARER; m++)
+		if (of->sasl & NET_MECH_BIT(m))
+			buf_addf(out, "%s%s", out->len ? " " : "",
+			    net_mech_name(m));
+	if (out->len == 0)
+		buf_adds(out, "nothing mailsave speaks");
+}
+
+int
+net_auth_choose(const struct net_opts *no, const struct net_offer *of,
+    int *mech, struct err *e)
+{
+	int want = no->auth != NULL ? net_mech_parse(no->auth) : NET_MECH_AUTO;
+	int offered;
+	struct buf names = BUF_INIT;
+
+	*mech = NET_MECH_AUTO;
+	if (want < 0)
+		return err_set(e, MS_FATAL, 0, "unknown authentication '%s' "
+		    "(auto, login, plain, cram-md5, xoauth2, oauthbearer or "
+		    "apop)", no->auth);
+	if (want == NET_MECH_AUTO && net_auth_oauth(no)) {
+		if (of->sasl & NET_MECH_BIT(NET_MECH_OAUTHBEARER))
+			*mech = NET_MECH_OAUTHBEARER;
+		else if (of->sasl & NET_MECH_BIT(NET_MECH_XOAUTH2))
+			*mech = NET_MECH_XOAUTH2;
+		if (*mech != NET_MECH_AUTO)
+			return MS_OK;
+		offer_names(&names, of);
+		err_set(e, MS_FATAL, 0, "the server offers no OAuth2 login "
+		    "(XOAUTH2 or OAUTHBEARER), only %s: drop "
+		    "--oauth2-token-command and use a password", names.s);
+		buf_release(&names);
+		return MS_FATAL;
+	}
+	if (want == NET_MECH_AUTO) {
+		/* Without TLS, what keeps the password off the wire first. */
+		static const int clear[] = { NET_MECH_CRAM_MD5, NET_MECH_APOP,
+		    NET_MECH_PLAIN, NET_MECH_LOGIN };
+		static const int tls[] = { NET_MECH_PLAIN, NET_MECH_LOGIN,
+		    NET_MECH_CRAM_MD5, NET_MECH_APOP };
+		const int *order = of->tls ? tls : clear;
+
+		for (size_t i = 0; i < 4; i++) {
+			int m = order[i];
+
+			if ((m == NET_MECH_LOGIN && of->login) ||
+			    (m == NET_MECH_APOP && of->apop) ||
+			    (of->sasl & NET_MECH_BIT(m)) != 0) {
+				*mech = m;
+				return MS_OK;
+			}
+		}
+		/* LOGIN disabled, nothing announced: PLAIN may still work. */
+		*mech = NET_MECH_PLAIN;
+		return MS_OK;
+	}
+	switch (want) {
+	case NET_MECH_LOGIN:
+		offered = of->login;
+		break;
+	case NET_MECH_APOP:
+		offered = of->apop;
+		break;
+	case NET_MECH_PLAIN:
+		/* Often unannounced without TLS, and taken anyway. */
+		offered = 1;
+		break;
+	default:
+		offered = (of->sasl & NET_MECH_BIT(want)) != 0;
+		break;
+	}
+	if (offered) {
+		*mech = want;
+		return MS_OK;
+	}
+	offer_names(&names, of);
+	if (want == NET_MECH_LOGIN)
+		err_set(e, MS_FATAL, 0, "the server does not allow LOGIN "
+		    "here%s; it offers %s: try --auth auto", of->tls ? "" :
+		    " without TLS", names.s);
+	else
+		err_set(e, MS_FATAL, 0, "the server does not offer %s; it "
+		    "offers %s: try --auth auto", net_mech_name(want),
+		    names.s);
+	buf_release(&names);
+	return MS_FATAL;
+}
+
+/* Append a SASL name (RFC 5801): ',' and '=' escaped. */
+static void
+add_saslname(struct buf *out, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == ',')
+			buf_adds(out, "=2C");
+		else if (*s == '=')
+			buf_adds(out, "=3D");
+		else
+			buf_addc(out, *s);
+	}
+}
+
+int
+net_sasl_response(struct buf *out, const struct net_sasl *a,
+    const char *challenge, size_t clen)
+{
+	struct buf raw = BUF_INIT, dec = BUF_INIT;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	int st = 0;
+
+	switch (a->mech) {
+	case NET_MECH_PLAIN:
+		buf_addc(&raw, '\0');
+		buf_adds(&raw, a->user);
+		buf_addc(&raw, '\0');
+		buf_adds(&raw, a->secret);
+		break;
+	case NET_MECH_XOAUTH2:
+		buf_addf(&raw, "user=%s\001auth=Bearer %s\001\001", a->user,
+		    a->secret);
+		break;
+	case NET_MECH_OAUTHBEARER:
+		buf_adds(&raw, "n,a=");
+		add_saslname(&raw, a->user);
+		buf_addf(&raw, ",\001host=%s\001port=%u\001auth=Bearer "
+		    "%s\001\001", a->host != NULL ? a->host : "",
+		    (unsigned)a->port, a->secret);
+		break;
+	case NET_MECH_CRAM_MD5:
+		if (net_unbase64(&dec, challenge, clen) != 0 ||
+		    dec.len == 0 || HMAC(EVP_md5(), a->secret,
+		    (int)strlen(a->secret), (const unsigned char *)dec.s,
+		    dec.len, md, &mdlen) == NULL) {
+			st = -1;
+			break;
+		}
+		buf_adds(&raw, a->user);
+		buf_addc(&raw, ' ');
+		for (unsigned int i = 0; i < mdlen; i++)
+			buf_addf(&raw, "%02x", md[i]);
+		explicit_bzero(md, sizeof(md));
+		break;
+	default:
+		st = -1;
+		break;
+	}
+	if (st == 0)
+		net_base64(out, raw.s, raw.len);
+	if (raw.s != NULL)
+		explicit_bzero(raw.s, raw.len);
+	buf_release(&raw);
+	buf_release(&dec);
+	return st;
+}
+
+int
+net_apop_digest(struct buf *out, const char *greeting, const char *password)
+{
+	const char *lt = strchr(greeting, '<'), *gt;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *ctx;
+	int ok;
+
+	if (lt == NULL || (gt = strchr(lt, '>')) == NULL)
+		return -1;
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	ok = EVP_DigestInit_ex(ctx, EVP_md5(), NULL) == 1 &&
+	    EVP_DigestUpdate(ctx, lt, (size_t)(gt - lt + 1)) == 1 &&
+	    EVP_DigestUpdate(ctx, password, strlen(password)) == 1 &&
+	    EVP_DigestFinal_ex(ctx, md, &mdlen) == 1;
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		return -1;
+	for (unsigned int i = 0; i < mdlen; i++)
+		buf_addf(out, "%02x", md[i]);
+	return 0;
+}
+
+/* Whether line (CR LF or not) is a continuation request: "+" or "+ ...". */
+static int
+is_challenge(const char *line)
+{
+	return line[0] == '+' && (line[1] == ' ' || line[1] == '\0' ||
+	    line[1] == '\r' || line[1] == '\n');
+}
+
+/* Send s and CR LF, then wipe s. */
+static int
+send_wipe(const struct net_sasl_io *io, struct buf *s)
+{
+	int r;
+
+	buf_adds(s, "\r\n");
+	r = io->send(io->arg, s->s, s->len);
+	explicit_bzero(s->s, s->len);
+	buf_reset(s);
+	return r;
+}
+
+/* The longest POP3 AUTH command with an initial response (RFC 5034 4). */
+#define POP3_AUTH_LINE_MAX	255
+/* Challenges answered before giving up (CRAM-MD5 needs one). */
+#define SASL_ROUNDS_MAX	4
+
+const char *
+net_sasl_run(const struct net_sasl *a, const struct net_sasl_io *io)
+{
+	struct buf cmd = BUF_INIT, resp = BUF_INIT;
+	const char *line = NULL;
+	int sent = 0, rounds = 0;
+
+	if (a->proto == NET_PROTO_IMAP)
+		buf_addf(&cmd, "%sAUTHENTICATE %s", a->prefix != NULL ?
+		    a->prefix : "", net_mech_name(a->mech));
+	else
+		buf_addf(&cmd, "AUTH %s", net_mech_name(a->mech));
+	if (a->mech != NET_MECH_CRAM_MD5 && (a->ir ||
+	    a->proto == NET_PROTO_POP3) &&
+	    net_sasl_response(&resp, a, NULL, 0) == 0) {
+		if (a->proto == NET_PROTO_IMAP ||
+		    cmd.len + 1 + resp.len + 2 <= POP3_AUTH_LINE_MAX) {
+			buf_addc(&cmd, ' ');
+			buf_add(&cmd, resp.s, resp.len);
+			sent = 1;
+		}
+		explicit_bzero(resp.s, resp.len);
+		buf_reset(&resp);
+	}
+	if (send_wipe(io, &cmd) != 0)
+		goto out;
+	for (;;) {
+		const char *ch;
+		size_t clen;
+
+		if ((line = io->read_line(io->arg)) == NULL ||
+		    !is_challenge(line))
+			break;
+		ch = line[1] == ' ' ? line + 2 : line + 1;
+		clen = strcspn(ch, "\r\n");
+		if (++rounds > SASL_ROUNDS_MAX) {
+			buf_adds(&resp, "*");
+		} else if (!sent) {
+			if (net_sasl_response(&resp, a, ch, clen) != 0) {
+				buf_reset(&resp);
+				buf_adds(&resp, "*");
+			}
+			sent = 1;
+		} else {
+			/* An error challenge: keep its words, then end. */
+			if (a->said != NULL && net_unbase64(a->said, ch,
+			    clen) == 0) {
+				for (size_t i = 0; i < a->said->len; i++)
+					if ((unsigned char)a->said->s[i] < 0x20)
+						a->said->s[i] = ' ';
+			}
+			/* XOAUTH2 wants an empty line, OAUTHBEARER %x01. */
+			if (a->mech == NET_MECH_OAUTHBEARER)
+				buf_adds(&resp, "AQ==");
+			else if (a->mech != NET_MECH_XOAUTH2)
+				buf_adds(&resp, "*");
+		}
+		if (send_wipe(io, &resp) != 0) {
+			line = NULL;
+			break;
+		}
+	}
+out:
+	buf_release(&cmd);
+	buf_release(&resp);
+	return line;
 }
 
 int
@@ -1033,6 +1420,51 @@ net_base64(struct buf *out, const void *data, size_t len)
 		buf_addc(out, i + 1 < len ? tab[(v >> 6) & 63] : '=');
 		buf_addc(out, '=');
 	}
+}
+
+int
+net_unbase64(struct buf *out, const char *s, size_t n)
+{
+	size_t start = out->len;
+	unsigned v = 0, bits = 0;
+	size_t i, pad = 0;
+
+	for (i = 0; i < n; i++) {
+		int c = (unsigned char)s[i], d;
+
+		if (c == '=') {
+			pad++;
+			continue;
+		}
+		if (pad > 0)
+			goto bad;
+		if (c >= 'A' && c <= 'Z')
+			d = c - 'A';
+		else if (c >= 'a' && c <= 'z')
+			d = c - 'a' + 26;
+		else if (c >= '0' && c <= '9')
+			d = c - '0' + 52;
+		else if (c == '+')
+			d = 62;
+		else if (c == '/')
+			d = 63;
+		else
+			goto bad;
+		v = (v << 6) | (unsigned)d;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			buf_addc(out, (char)((v >> bits) & 0xff));
+			v &= (1u << bits) - 1;
+		}
+	}
+	/* Leftover bits must be zero, and at most two '='. */
+	if (pad > 2 || bits >= 6 || v != 0)
+		goto bad;
+	return 0;
+bad:
+	buf_setlen(out, start);
+	return -1;
 }
 
 int64_t

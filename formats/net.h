@@ -3,8 +3,9 @@
  * address (imaps://user@host:port/folder), the connection options, the
  * password, a TCP connection kept below FD_SETSIZE, TLS certificate
  * verification with OpenSSL (libetpan's GnuTLS build verifies nothing,
- * research/libetpan.md 5.2), and IMAP folder-name decoding (modified
- * UTF-7, RFC 3501 5.1.3).
+ * research/libetpan.md 5.2), authentication (the choice of a mechanism and
+ * the SASL exchange, shared with doctor), and IMAP folder-name decoding
+ * (modified UTF-7, RFC 3501 5.1.3).
  *
  * Ownership: every string in struct net_spec and struct net_opts that is
  * marked owned is freed by the matching _release(); borrowed strings come
@@ -35,7 +36,9 @@ struct net_spec {
  * How to connect.  Until struct opts has these fields they come from the
  * environment (net_opts_init): MAILSAVE_TLS=none, MAILSAVE_CA_FILE,
  * MAILSAVE_INSECURE=1, MAILSAVE_PIN=sha256:..., MAILSAVE_PASSWORD_FILE,
- * MAILSAVE_PASSWORD_COMMAND, MAILSAVE_AUTH=plain|login, MAILSAVE_TIMEOUT.
+ * MAILSAVE_PASSWORD_COMMAND, MAILSAVE_OAUTH2_TOKEN_COMMAND,
+ * MAILSAVE_AUTH=auto|login|plain|cram-md5|xoauth2|oauthbearer|apop,
+ * MAILSAVE_TIMEOUT.
  */
 struct net_opts {
 	int tls_none;		/* plaintext allowed (--tls=none) */
@@ -45,7 +48,11 @@ struct net_opts {
 				   certificate (colons allowed), or NULL */
 	const char *password_file;	/* borrowed */
 	const char *password_command;	/* borrowed */
-	const char *auth;	/* borrowed: "plain", "login" or NULL (best) */
+	const char *oauth2_token_command;	/* borrowed: prints an OAuth2
+				   access token; the account then logs in
+				   with XOAUTH2 or OAUTHBEARER */
+	const char *auth;	/* borrowed: a net_mech_parse() name, or NULL
+				   (the best offered: net_auth_choose) */
 	unsigned timeout;	/* seconds of silence before giving up */
 	unsigned retries;	/* reconnections after a dropped connection */
 };
@@ -85,6 +92,121 @@ void net_opts_init(struct net_opts *no, const struct opts *o);
 int net_password(const struct net_opts *no, const struct net_spec *sp,
     char **out, struct err *e);
 void net_password_free(char *pw);
+
+/*
+ * The secret to log in with: the access token the OAuth2 token command
+ * prints (first line) when one was given, else net_password().  Wipe it
+ * with net_password_free().  Returns MS_OK or MS_FATAL (the token never
+ * appears in a message).
+ */
+int net_secret(const struct net_opts *no, const struct net_spec *sp,
+    char **out, struct err *e);
+/* Whether net_secret() gives an OAuth2 token rather than a password. */
+int net_auth_oauth(const struct net_opts *no);
+
+/*
+ * Authentication mechanisms.  NET_MECH_LOGIN is the protocol's own
+ * command (IMAP LOGIN, POP3 USER and PASS), NET_MECH_APOP is POP3's APOP;
+ * the others are SASL mechanisms (IMAP AUTHENTICATE, POP3 AUTH).
+ */
+enum net_mech {
+	NET_MECH_AUTO = 0,	/* choose: net_auth_choose() */
+	NET_MECH_LOGIN,
+	NET_MECH_PLAIN,		/* RFC 4616 */
+	NET_MECH_CRAM_MD5,	/* RFC 2195 */
+	NET_MECH_XOAUTH2,	/* Google's and Microsoft's OAuth2 */
+	NET_MECH_OAUTHBEARER,	/* RFC 7628 */
+	NET_MECH_APOP		/* RFC 1939 7 */
+};
+#define NET_MECH_BIT(m)	(1u << (m))
+
+/* The --auth value ("auto", "login", "cram-md5", ...) or -1. */
+int net_mech_parse(const char *name);
+/* "PLAIN", "CRAM-MD5", ..., "LOGIN", "APOP". */
+const char *net_mech_name(int mech);
+/* The NET_MECH_BIT() of a SASL mechanism name s[0..n), or 0. */
+unsigned net_mech_sasl_bit(const char *s, size_t n);
+
+/* What a server allows, from its capabilities. */
+struct net_offer {
+	unsigned sasl;		/* NET_MECH_BIT()s of its SASL mechanisms */
+	int login;		/* its own command is allowed (IMAP: no
+				   LOGINDISABLED; POP3: USER) */
+	int apop;		/* POP3: the greeting has an APOP timestamp */
+	int tls;		/* the connection is encrypted */
+};
+
+/*
+ * The mechanism to use, from --auth and what the server offers.  With an
+ * OAuth2 token command: OAUTHBEARER, else XOAUTH2.  Otherwise, over TLS:
+ * PLAIN, else LOGIN, else CRAM-MD5; without TLS (--tls=none) the password
+ * is kept off the wire when the server allows: CRAM-MD5, APOP, then PLAIN
+ * and LOGIN.  When LOGIN is disabled and nothing else is offered, PLAIN
+ * is tried.  An --auth the server does not offer is refused (PLAIN and
+ * LOGIN excepted: servers take them unannounced).  Returns MS_OK with
+ * *mech set, or MS_FATAL with the reason and what the server offers.
+ */
+int net_auth_choose(const struct net_opts *no, const struct net_offer *of,
+    int *mech, struct err *e);
+
+enum net_proto { NET_PROTO_IMAP, NET_PROTO_POP3 };
+
+/* How net_sasl_run() talks to the server. */
+struct net_sasl_io {
+	void *arg;
+	/* Send s[0..n) (whole lines) and flush.  Returns 0 or -1. */
+	int (*send)(void *arg, const char *s, size_t n);
+	/*
+	 * The next line the server sent, NUL-terminated, with or without its
+	 * CR LF; valid until the next call.  NULL when the connection broke.
+	 */
+	const char *(*read_line)(void *arg);
+};
+
+/* One SASL exchange. */
+struct net_sasl {
+	enum net_proto proto;
+	int mech;		/* PLAIN, CRAM-MD5, XOAUTH2, OAUTHBEARER */
+	const char *prefix;	/* IMAP: "TAG ", or "" when sent already */
+	int ir;			/* the server takes an initial response on
+				   the command line (IMAP: SASL-IR) */
+	const char *user;
+	const char *secret;	/* the password or the token */
+	const char *host;	/* for OAUTHBEARER */
+	uint16_t port;
+	struct buf *said;	/* or NULL: an error challenge the server
+				   sent (XOAUTH2's JSON), decoded */
+};
+
+/*
+ * Run AUTHENTICATE (IMAP) or AUTH (POP3) with a SASL mechanism: send the
+ * command, answer the server's challenges ("+ ..."), and return the first
+ * line that is not a challenge (IMAP: the tagged answer or an untagged
+ * line before it; POP3: +OK or -ERR) for the caller to judge, or NULL
+ * when the connection broke.  An error challenge is answered as the
+ * mechanism says (XOAUTH2: an empty line, OAUTHBEARER: %x01), anything
+ * unexpected with "*" (cancel).  Secrets pass through io->send only.
+ */
+const char *net_sasl_run(const struct net_sasl *a,
+    const struct net_sasl_io *io);
+
+/*
+ * The base64 client response of a mechanism, appended to out: the initial
+ * response of PLAIN, XOAUTH2 and OAUTHBEARER (challenge unused), or the
+ * answer of CRAM-MD5 to challenge (base64, as the server sent it).
+ * Returns 0, or -1 when the challenge is not base64.  out holds the
+ * secret: wipe it (explicit_bzero) before releasing it.
+ */
+int net_sasl_response(struct buf *out, const struct net_sasl *a,
+    const char *challenge, size_t clen);
+
+/*
+ * APOP (RFC 1939 7): the hex MD5 of the greeting's timestamp ("<...>")
+ * and the password, appended to out.  Returns 0, or -1 when the greeting
+ * has no timestamp.
+ */
+int net_apop_digest(struct buf *out, const char *greeting,
+    const char *password);
 
 /*
  * A TCP connection to host:port within timeout seconds, the socket moved
@@ -134,6 +256,11 @@ void net_folder_display(struct buf *out, const char *raw, char delim);
 
 /* base64 (RFC 4648, with padding) of data, appended to out. */
 void net_base64(struct buf *out, const void *data, size_t len);
+/*
+ * Decode base64 s[0..n) (padding optional, no spaces), appended to out.
+ * Returns 0, or -1 when s is not base64 (out is left as it was).
+ */
+int net_unbase64(struct buf *out, const char *s, size_t n);
 
 /*
  * Seconds since the epoch of a civil date and time with a zone offset in
