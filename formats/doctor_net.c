@@ -3,7 +3,10 @@
  * or STARTTLS, with the mismatches between the two detected), the
  * certificate (trust, host name, dates, pin), the greeting and
  * capabilities of IMAP, POP3 and SMTP submission, and a login when a
- * password source was given.  Every step goes to the caller's report
+ * password source (or an OAuth2 token command) was given: with the
+ * mechanism net.c chooses and its SASL exchange, as export logs in, and
+ * the mechanism named in the report.  MAILSAVE_DOCTOR_PORTS moves the
+ * usual ports a bare host is checked on (tests).  Every step goes to the caller's report
  * function with one line of advice when it failed.  OpenSSL is used
  * directly here: doctor needs the details net_verify_chain() folds into
  * one message.
@@ -250,12 +253,10 @@ S_read_line(struct conn *c, char *line, size_t size, long ms)
 	}
 }
 
-/* Send s.  Returns 0 or -1. */
+/* Send s[0..n).  Returns 0 or -1. */
 static int
-S_send(struct conn *c, const char *s)
+S_send_n(struct conn *c, const char *s, size_t n)
 {
-	size_t n = strlen(s);
-
 	while (n > 0) {
 		ssize_t r;
 
@@ -278,6 +279,13 @@ S_send(struct conn *c, const char *s)
 		n -= (size_t)r;
 	}
 	return 0;
+}
+
+/* Send s.  Returns 0 or -1. */
+static int
+S_send(struct conn *c, const char *s)
+{
+	return S_send_n(c, s, strlen(s));
 }
 
 /* Whether the first bytes the server sent look like a mail greeting. */
@@ -570,7 +578,17 @@ S_check_cert(struct dn *d, SSL *ssl, const char *host)
 			    ", from --ca-file" : "");
 		} else {
 			int code = X509_STORE_CTX_get_error(ctx);
-			int self = X509_check_issued(leaf, leaf) == X509_V_OK;
+			/*
+			 * Signed by its own key, whatever its key usage says
+			 * (X509_check_issued() wants keyCertSign, which
+			 * server certificates made by hand often lack).
+			 */
+			int self = code ==
+			    X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
+			    X509_check_issued(leaf, leaf) == X509_V_OK ||
+			    (X509_NAME_cmp(X509_get_subject_name(leaf),
+			    X509_get_issuer_name(leaf)) == 0 &&
+			    X509_verify(leaf, X509_get0_pubkey(leaf)) == 1);
 			char issuer[256];
 
 			X509_NAME_oneline(X509_get_issuer_name(leaf), issuer,
@@ -805,7 +823,8 @@ S_auth_advice(const char *host)
 }
 
 static void
-S_login_refused(struct dn *d, const char *host, const char *words)
+S_login_refused(struct dn *d, const char *host, const char *how,
+    const char *words)
 {
 	char said[400];
 
@@ -815,8 +834,8 @@ S_login_refused(struct dn *d, const char *host, const char *words)
 		    "unavailable — maintenance? Try again later", "the server "
 		    "said: %s", said);
 	else
-		S_say(d, "login", DN_FAIL, -1, S_auth_advice(host), "login "
-		    "refused; the server said: %s", said);
+		S_say(d, "login", DN_FAIL, -1, S_auth_advice(host), "%s "
+		    "refused; the server said: %s", how, said);
 }
 
 /* IMAP: a tagged command; the untagged CAPABILITY line into caps. */
@@ -945,7 +964,9 @@ struct probe {
 	uint16_t port;
 	enum proto p;
 	enum mode m;
-	const char *password;		/* NULL: no login */
+	const char *password;		/* NULL: no login; or the OAuth2
+					   token (net_secret) */
+	const char *greeting;		/* POP3: for APOP's timestamp */
 };
 
 /* A greeting line (the first line for SMTP's multi-line 220). */
@@ -1008,17 +1029,213 @@ S_no_login(struct dn *d, const struct probe *pr, int trusted)
 		    "server whose certificate is not trusted");
 	else if (pr->password == NULL)
 		S_say(d, "login", DN_INFO, -1, NULL, "not tried: give "
-		    "--password-file, --password-command or MAILSAVE_PASSWORD "
-		    "to test the login");
+		    "--password-file, --password-command, MAILSAVE_PASSWORD "
+		    "or --oauth2-token-command to test the login");
+}
+
+/* --- Logging in: net.c chooses the mechanism and speaks SASL. --- */
+
+/* IMAP: what the CAPABILITY line allows. */
+static void
+S_imap_offer(const struct buf *caps, int tls, struct net_offer *of)
+{
+	memset(of, 0, sizeof(*of));
+	for (const char *s = caps->s; s != NULL && *s != '\0'; ) {
+		size_t n;
+
+		while (*s == ' ')
+			s++;
+		n = strcspn(s, " ");
+		if (n > 5 && strncasecmp(s, "AUTH=", 5) == 0)
+			of->sasl |= net_mech_sasl_bit(s + 5, n - 5);
+		s += n;
+	}
+	of->login = !S_has(caps, "LOGINDISABLED");
+	of->tls = tls;
+}
+
+/*
+ * POP3: what CAPA allows (capa: 1 answered, 0 refused: an RFC 1939
+ * server), and APOP when the greeting has a timestamp.
+ */
+static void
+S_pop_offer(const struct buf *caps, int capa, const char *greeting,
+    int tls, struct net_offer *of)
+{
+	const char *s = caps->s != NULL ? strcasestr(caps->s, " SASL ") :
+	    NULL;
+
+	memset(of, 0, sizeof(*of));
+	if (s != NULL) {
+		const char *end = s + strcspn(s, "\n");
+
+		for (s += 6; s < end; ) {
+			size_t n;
+
+			while (s < end && *s == ' ')
+				s++;
+			n = strcspn(s, " \n");
+			of->sasl |= net_mech_sasl_bit(s, n);
+			s += n;
+		}
+	}
+	of->login = capa != 1 || S_has(caps, "USER");
+	of->apop = greeting != NULL && strchr(greeting, '<') != NULL &&
+	    strchr(greeting, '>') != NULL;
+	of->tls = tls;
+}
+
+/* How a mechanism is shown: "LOGIN", "AUTHENTICATE PLAIN", "AUTH ...". */
+static const char *
+S_how(enum net_proto proto, int mech)
+{
+	static char how[64];
+
+	if (mech == NET_MECH_LOGIN)
+		return proto == NET_PROTO_IMAP ? "LOGIN" : "USER/PASS";
+	if (mech == NET_MECH_APOP)
+		return "APOP";
+	snprintf(how, sizeof(how), "%s %s", proto == NET_PROTO_IMAP ?
+	    "AUTHENTICATE" : "AUTH", net_mech_name(mech));
+	return how;
+}
+
+/* The mechanism to log in with; 0 after a reported failure. */
+static int
+S_choose(struct dn *d, const struct net_offer *of, int *mech, int tls,
+    const char *secure)
+{
+	struct err e;
+	char advice[256];
+
+	err_clear(&e);
+	if (net_auth_choose(&d->no, of, mech, &e) == MS_OK)
+		return 1;
+	if (!of->login && !tls)
+		snprintf(advice, sizeof(advice), "use %s, or make sure "
+		    "STARTTLS works", secure);
+	else if (net_auth_oauth(&d->no))
+		snprintf(advice, sizeof(advice), "this server takes "
+		    "passwords: give --password-file or --password-command "
+		    "instead");
+	else
+		snprintf(advice, sizeof(advice), "try --auth auto, or ask "
+		    "the administrator which login the server takes");
+	S_say(d, "login", DN_FAIL, -1, advice, "%s%s", e.msg, of->login ?
+	    "" : " (LOGINDISABLED)");
+	return 0;
+}
+
+/* net_sasl_run()'s transport: the doctor's connection. */
+struct sasl_conn {
+	struct dn *d;
+	struct conn *c;
+	char line[2048];
+};
+
+static int
+S_sasl_send(void *arg, const char *s, size_t n)
+{
+	struct sasl_conn *sc = arg;
+
+	return S_send_n(sc->c, s, n);
+}
+
+static const char *
+S_sasl_read(void *arg)
+{
+	struct sasl_conn *sc = arg;
+
+	return S_read_line(sc->c, sc->line, sizeof(sc->line),
+	    (long)sc->d->timeout * 1000) == 1 ? sc->line : NULL;
+}
+
+/*
+ * AUTHENTICATE (IMAP, tag a4) or AUTH (POP3) with a SASL mechanism; the
+ * final answer into st (IMAP: without its tag).  Returns 1, or -1 when
+ * the connection broke or went silent.
+ */
+static int
+S_sasl(struct dn *d, struct conn *c, const struct probe *pr,
+    enum net_proto proto, int mech, int ir, char *st, size_t size,
+    struct buf *said)
+{
+	struct sasl_conn sc = { .d = d, .c = c };
+	struct net_sasl_io io = {
+		.arg = &sc,
+		.send = S_sasl_send,
+		.read_line = S_sasl_read,
+	};
+	struct net_sasl a = {
+		.proto = proto,
+		.mech = mech,
+		.prefix = "a4 ",
+		.ir = ir,
+		.user = pr->sp->user,
+		.secret = pr->password,
+		.host = pr->host,
+		.port = pr->port,
+		.said = said,
+	};
+	const char *line = net_sasl_run(&a, &io);
+
+	/* IMAP: untagged lines may come before the tagged answer. */
+	while (line != NULL && proto == NET_PROTO_IMAP &&
+	    strncmp(line, "* ", 2) == 0 && strncasecmp(line, "* BYE", 5) != 0)
+		line = S_sasl_read(&sc);
+	if (line == NULL)
+		return -1;
+	if (proto == NET_PROTO_IMAP && strncmp(line, "a4 ", 3) == 0)
+		line += 3;
+	size_t n = strlen(line);
+
+	if (n >= size)
+		n = size - 1;
+	memcpy(st, line, n);
+	st[n] = '\0';
+	return 1;
+}
+
+/* Report a login: r from the exchange, ok whether the server said yes. */
+static void
+S_login_result(struct dn *d, const struct probe *pr, int r,
+    const char *answer, int ok, int mech, enum net_proto proto,
+    const struct buf *said, long t0)
+{
+	long ms = now_ms() - t0;
+	const char *how = S_how(proto, mech);
+
+	if (r <= 0) {
+		S_say(d, "login", DN_FAIL, ms, "try again later", "the server "
+		    "did not answer the login (%s)", how);
+	} else if (ok) {
+		S_say(d, "login", ms > DN_SLOW_MS ? DN_WARN : DN_OK, ms,
+		    ms > DN_SLOW_MS ? "the login is slow: servers delay "
+		    "logins from an address after wrong passwords, or it is "
+		    "overloaded" : NULL, "logged in as %s with %s",
+		    pr->sp->user, how);
+	} else if (mech == NET_MECH_XOAUTH2 || mech == NET_MECH_OAUTHBEARER) {
+		char words[400];
+
+		S_clean(words, sizeof(words), answer);
+		S_say(d, "login", DN_FAIL, ms, "the access token was refused: "
+		    "make --oauth2-token-command print a fresh token for this "
+		    "user, with the mail scope", "%s refused; the server "
+		    "said: %s%s%.200s%s", how, words, said->len ? " (" : "",
+		    said->len ? said->s : "", said->len ? ")" : "");
+	} else {
+		S_login_refused(d, pr->host, how, answer);
+	}
 }
 
 static void
 S_probe_imap(struct dn *d, struct conn *c, const struct probe *pr,
     int trusted, int tls)
 {
-	struct buf caps = BUF_INIT, cmd = BUF_INIT;
-	char tagged[1024], said[400];
-	int r;
+	struct buf caps = BUF_INIT, cmd = BUF_INIT, said = BUF_INIT;
+	struct net_offer of;
+	char tagged[1024];
+	int r, mech;
 	long t0;
 
 	r = S_imap_cmd(d, c, "a1", "a1 CAPABILITY\r\n", tagged,
@@ -1060,10 +1277,12 @@ S_probe_imap(struct dn *d, struct conn *c, const struct probe *pr,
 		r = S_imap_cmd(d, c, "a2", "a2 STARTTLS\r\n", tagged,
 		    sizeof(tagged), NULL);
 		if (r <= 0 || strncasecmp(tagged, "OK", 2) != 0) {
-			S_clean(said, sizeof(said), r > 0 ? tagged : "");
+			char words[400];
+
+			S_clean(words, sizeof(words), r > 0 ? tagged : "");
 			S_say(d, "tls", DN_FAIL, -1, "use imaps:// on port "
 			    "993 if the server has it", "STARTTLS refused: %s",
-			    said);
+			    words);
 			goto out;
 		}
 		if (!S_start_tls(d, c, pr, &trusted))
@@ -1088,41 +1307,35 @@ login:
 		S_no_login(d, pr, trusted);
 		goto out;
 	}
-	if (S_has(&caps, "LOGINDISABLED")) {
-		S_say(d, "login", DN_FAIL, -1, tls ? "the server refuses "
-		    "password logins: ask its administrator" : "use "
-		    "imaps:// on port 993, or make sure STARTTLS works",
-		    "the server forbids LOGIN here (LOGINDISABLED)");
+	/* After STARTTLS the connection is encrypted too. */
+	tls = c->ssl != NULL;
+	S_imap_offer(&caps, tls, &of);
+	if (!S_choose(d, &of, &mech, tls, "imaps:// on port 993"))
 		goto out;
-	}
-	buf_adds(&cmd, "a4 LOGIN ");
-	S_quote(&cmd, pr->sp->user);
-	buf_addc(&cmd, ' ');
-	S_quote(&cmd, pr->password);
-	buf_adds(&cmd, "\r\n");
 	t0 = now_ms();
 	d->timeout = S_login_wait(d->timeout);
-	r = S_imap_cmd(d, c, "a4", cmd.s, tagged, sizeof(tagged), NULL);
+	if (mech == NET_MECH_LOGIN) {
+		buf_adds(&cmd, "a4 LOGIN ");
+		S_quote(&cmd, pr->sp->user);
+		buf_addc(&cmd, ' ');
+		S_quote(&cmd, pr->password);
+		buf_adds(&cmd, "\r\n");
+		r = S_imap_cmd(d, c, "a4", cmd.s, tagged, sizeof(tagged), NULL);
+		explicit_bzero(cmd.s, cmd.len);
+	} else {
+		r = S_sasl(d, c, pr, NET_PROTO_IMAP, mech, S_has(&caps,
+		    "SASL-IR"), tagged, sizeof(tagged), &said);
+	}
 	d->timeout = d->o->timeout > 0 ? d->o->timeout : DN_TIMEOUT;
-	explicit_bzero(cmd.s, cmd.len);
-	if (r <= 0) {
-		S_say(d, "login", DN_FAIL, now_ms() - t0, "try again later",
-		    "the server did not answer the login");
-	} else if (strncasecmp(tagged, "OK", 2) == 0) {
-		long ms = now_ms() - t0;
-
-		S_say(d, "login", ms > DN_SLOW_MS ? DN_WARN : DN_OK, ms,
-		    ms > DN_SLOW_MS ? "the login is slow: servers delay "
-		    "logins from an address after wrong passwords, or it is "
-		    "overloaded" : NULL, "logged in as %s", pr->sp->user);
+	S_login_result(d, pr, r, tagged, strncasecmp(tagged, "OK", 2) == 0,
+	    mech, NET_PROTO_IMAP, &said, t0);
+	if (r > 0 && strncasecmp(tagged, "OK", 2) == 0)
 		S_imap_cmd(d, c, "a5", "a5 LOGOUT\r\n", tagged,
 		    sizeof(tagged), NULL);
-	} else {
-		S_login_refused(d, pr->host, tagged);
-	}
 out:
 	buf_release(&caps);
 	buf_release(&cmd);
+	buf_release(&said);
 }
 
 /* POP3: one command, the status line into st. */
@@ -1155,12 +1368,13 @@ static void
 S_probe_pop3(struct dn *d, struct conn *c, const struct probe *pr,
     int trusted, int tls)
 {
-	struct buf caps = BUF_INIT, cmd = BUF_INIT;
+	struct buf caps = BUF_INIT, cmd = BUF_INIT, said = BUF_INIT;
+	struct net_offer of;
 	char line[1024];
-	int r;
+	int r, mech, capa;
 	long t0;
 
-	if (S_pop_capa(d, c, &caps) < 0) {
+	if ((capa = S_pop_capa(d, c, &caps)) < 0) {
 		S_say(d, "capabilities", DN_FAIL, -1, "try again later",
 		    "no answer to CAPA");
 		goto out;
@@ -1190,7 +1404,7 @@ S_probe_pop3(struct dn *d, struct conn *c, const struct probe *pr,
 		}
 		if (!S_start_tls(d, c, pr, &trusted))
 			goto out;
-		if (S_pop_capa(d, c, &caps) < 0) {
+		if ((capa = S_pop_capa(d, c, &caps)) < 0) {
 			S_say(d, "capabilities", DN_FAIL, -1, "try again "
 			    "later", "no answer to CAPA after STLS");
 			goto out;
@@ -1202,30 +1416,43 @@ login:
 		S_no_login(d, pr, trusted);
 		goto out;
 	}
-	buf_addf(&cmd, "USER %s\r\n", pr->sp->user);
+	tls = c->ssl != NULL;
+	S_pop_offer(&caps, capa, pr->greeting, tls, &of);
+	if (!S_choose(d, &of, &mech, tls, "pop3s:// on port 995"))
+		goto out;
 	t0 = now_ms();
-	r = S_pop_cmd(d, c, cmd.s, line, sizeof(line));
-	buf_reset(&cmd);
-	if (r == 1 && strncmp(line, "+OK", 3) == 0) {
-		buf_addf(&cmd, "PASS %s\r\n", pr->password);
-		d->timeout = S_login_wait(d->timeout);
+	d->timeout = S_login_wait(d->timeout);
+	if (mech == NET_MECH_LOGIN) {
+		buf_addf(&cmd, "USER %s\r\n", pr->sp->user);
 		r = S_pop_cmd(d, c, cmd.s, line, sizeof(line));
-		d->timeout = d->o->timeout > 0 ? d->o->timeout : DN_TIMEOUT;
+		buf_reset(&cmd);
+		if (r == 1 && strncmp(line, "+OK", 3) == 0) {
+			buf_addf(&cmd, "PASS %s\r\n", pr->password);
+			r = S_pop_cmd(d, c, cmd.s, line, sizeof(line));
+			explicit_bzero(cmd.s, cmd.len);
+		}
+	} else if (mech == NET_MECH_APOP) {
+		buf_addf(&cmd, "APOP %s ", pr->sp->user);
+		r = net_apop_digest(&cmd, pr->greeting, pr->password) == 0 ?
+		    1 : -1;
+		if (r == 1) {
+			buf_adds(&cmd, "\r\n");
+			r = S_pop_cmd(d, c, cmd.s, line, sizeof(line));
+		}
 		explicit_bzero(cmd.s, cmd.len);
-	}
-	if (r <= 0) {
-		S_say(d, "login", DN_FAIL, now_ms() - t0, "try again later",
-		    "the server did not answer the login");
-	} else if (strncmp(line, "+OK", 3) == 0) {
-		S_say(d, "login", DN_OK, now_ms() - t0, NULL, "logged in as "
-		    "%s", pr->sp->user);
-		S_pop_cmd(d, c, "QUIT\r\n", line, sizeof(line));
 	} else {
-		S_login_refused(d, pr->host, line);
+		r = S_sasl(d, c, pr, NET_PROTO_POP3, mech, 1, line,
+		    sizeof(line), &said);
 	}
+	d->timeout = d->o->timeout > 0 ? d->o->timeout : DN_TIMEOUT;
+	S_login_result(d, pr, r, line, strncmp(line, "+OK", 3) == 0, mech,
+	    NET_PROTO_POP3, &said, t0);
+	if (r > 0 && strncmp(line, "+OK", 3) == 0)
+		S_pop_cmd(d, c, "QUIT\r\n", line, sizeof(line));
 out:
 	buf_release(&caps);
 	buf_release(&cmd);
+	buf_release(&said);
 }
 
 /* SMTP: EHLO; the 250 lines into caps.  Returns 1, 0 refused, -1. */
@@ -1372,7 +1599,10 @@ S_probe(struct dn *d, struct addrinfo *res, const struct probe *pr)
 	case P_POP3:
 		if (!S_greeting(d, line, ms, strncmp(line, "+OK", 3) != 0))
 			goto out;
-		S_probe_pop3(d, &c, pr, trusted, tls);
+		struct probe q = *pr;
+
+		q.greeting = line;
+		S_probe_pop3(d, &c, &q, trusted, tls);
 		break;
 	case P_SMTP:
 		if (!S_greeting(d, line, ms, strncmp(line, "220", 3) != 0))
@@ -1527,7 +1757,10 @@ S_domain_hints(struct dn *d, const char *domain)
 	buf_release(&mx.b);
 }
 
-/* The password, when a source for one was given (never a prompt). */
+/*
+ * The password, when a source for one was given (never a prompt), or the
+ * OAuth2 token when a token command was.
+ */
 static char *
 S_password(struct dn *d, const struct net_spec *sp)
 {
@@ -1535,16 +1768,43 @@ S_password(struct dn *d, const struct net_spec *sp)
 	char *pw = NULL;
 
 	if (getenv("MAILSAVE_PASSWORD") == NULL &&
-	    d->no.password_file == NULL && d->no.password_command == NULL)
+	    d->no.password_file == NULL && d->no.password_command == NULL &&
+	    !net_auth_oauth(&d->no))
 		return NULL;
 	err_clear(&e);
-	if (net_password(&d->no, sp, &pw, &e) != MS_OK) {
+	if (net_secret(&d->no, sp, &pw, &e) != MS_OK) {
 		snprintf(d->where, sizeof(d->where), "%s", sp->host);
-		S_say(d, "password", DN_FAIL, -1, "check --password-file or "
-		    "--password-command", "%s", e.msg);
+		S_say(d, "password", DN_FAIL, -1, net_auth_oauth(&d->no) ?
+		    "check --oauth2-token-command" : "check --password-file "
+		    "or --password-command", "%s", e.msg);
 		return NULL;
 	}
 	return pw;
+}
+
+/*
+ * The port to try for a usual one: MAILSAVE_DOCTOR_PORTS="993=10993
+ * 587=10587 ..." moves them (for tests against a server on other ports;
+ * an account address names its port itself).
+ */
+static uint16_t
+S_port_map(uint16_t port)
+{
+	const char *s = getenv("MAILSAVE_DOCTOR_PORTS");
+
+	while (s != NULL && *s != '\0') {
+		char *end;
+		unsigned long from, to;
+
+		from = strtoul(s, &end, 10);
+		if (*end != '=')
+			break;
+		to = strtoul(end + 1, &end, 10);
+		if (from == port && to > 0 && to <= 65535)
+			return (uint16_t)to;
+		s = end + strspn(end, " ,");
+	}
+	return port;
 }
 
 int
@@ -1609,7 +1869,7 @@ doctor_net_run(const char *target, const struct opts *o,
 	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
 		struct probe pr = {
 			.host = host,
-			.port = ports[i].port,
+			.port = S_port_map(ports[i].port),
 			.p = ports[i].p,
 			.m = ports[i].m,
 		};

@@ -7,8 +7,12 @@
  *
  * The certificate is checked before LOGIN with OpenSSL against the system
  * store or a CA file, host name included (net.c): libetpan's GnuTLS build
- * checks nothing (research/libetpan.md 5.2).  Logins use AUTHENTICATE
- * PLAIN (with SASL-IR when offered) or LOGIN.
+ * checks nothing (research/libetpan.md 5.2).  Logins use LOGIN or
+ * AUTHENTICATE with PLAIN, CRAM-MD5, XOAUTH2 or OAUTHBEARER (with SASL-IR
+ * when offered), chosen by net_auth_choose(); the SASL exchange is
+ * net.c's, sent by hand on libetpan's stream (its mailimap_authenticate()
+ * needs Cyrus SASL plug-ins) and the answer parsed by libetpan.  An OAuth2
+ * token is asked for again at each reconnection (tokens expire).
  *
  * Folders come from LIST "" "*" (\Noselect and \NonExistent skipped),
  * INBOX first, then in byte order of their display names (net.c:
@@ -100,7 +104,10 @@ struct imap {
 	struct source *src;	/* borrowed: the handle, for err and saved */
 	struct net_spec sp;
 	struct net_opts no;
-	char *password;		/* owned, wiped at close */
+	char *password;		/* owned, wiped at close: the password or
+				   the OAuth2 token (net_secret) */
+	int verbose;		/* -v: say how we logged in */
+	unsigned logins;	/* login attempts so far */
 	mailimap *s;		/* NULL while disconnected */
 	unsigned fails;		/* connection failures in a row */
 	int transient;		/* the last connect broke after TCP */
@@ -367,57 +374,59 @@ imap_verify(struct imap *im)
 	return st;
 }
 
+/* net_sasl_run()'s transport: libetpan's stream, unlogged. */
+static int
+imap_io_send(void *arg, const char *s, size_t n)
+{
+	struct imap *im = arg;
+	mailstream *ms = im->s->imap_stream;
+
+	return mailstream_write(ms, s, n) == (ssize_t)n &&
+	    mailstream_flush(ms) == 0 ? 0 : -1;
+}
+
+static const char *
+imap_io_read(void *arg)
+{
+	struct imap *im = arg;
+
+	return mailimap_read_line(im->s);
+}
+
 /*
- * AUTHENTICATE PLAIN (RFC 4616), with the initial response on the
- * command line when the server offers SASL-IR, else after the "+".
- * libetpan's own mailimap_authenticate() needs Cyrus SASL plug-ins.
+ * AUTHENTICATE with a SASL mechanism (net.c), the initial response on the
+ * command line when the server offers SASL-IR.  The server's answer is
+ * left in libetpan's buffer for its parser, which also takes the
+ * capabilities a tagged OK may carry.
  */
 static int
-imap_auth_plain(struct imap *im)
+imap_sasl(struct imap *im, int mech)
 {
 	struct mailimap_response *resp = NULL;
-	struct buf raw = BUF_INIT, b64 = BUF_INIT;
 	mailstream *ms = im->s->imap_stream;
+	struct net_sasl_io io = {
+		.arg = im,
+		.send = imap_io_send,
+		.read_line = imap_io_read,
+	};
+	struct net_sasl a = {
+		.proto = NET_PROTO_IMAP,
+		.mech = mech,
+		.prefix = "",
+		.ir = mailimap_has_extension(im->s, "SASL-IR"),
+		.user = im->sp.user,
+		.secret = im->password,
+		.host = im->sp.host,
+		.port = im->sp.port,
+	};
+	const char *line;
 	int r, ok;
-
-	buf_adds(&raw, "");
-	buf_addc(&raw, '\0');
-	buf_adds(&raw, im->sp.user);
-	buf_addc(&raw, '\0');
-	buf_adds(&raw, im->password);
-	net_base64(&b64, raw.s, raw.len);
-	explicit_bzero(raw.s, raw.len);
-	buf_release(&raw);
 
 	mailstream_set_privacy(ms, 0);
 	r = mailimap_send_current_tag(im->s);
-	if (r == MAILIMAP_NO_ERROR &&
-	    mailimap_has_extension(im->s, "SASL-IR")) {
-		if (mailstream_write(ms, "AUTHENTICATE PLAIN ", 19) != 19 ||
-		    mailstream_write(ms, b64.s, b64.len) != (ssize_t)b64.len ||
-		    mailstream_write(ms, "\r\n", 2) != 2 ||
-		    mailstream_flush(ms) != 0)
-			r = MAILIMAP_ERROR_STREAM;
-	} else if (r == MAILIMAP_NO_ERROR) {
-		const char *line;
-
-		if (mailstream_write(ms, "AUTHENTICATE PLAIN\r\n", 20) != 20 ||
-		    mailstream_flush(ms) != 0 ||
-		    (line = mailimap_read_line(im->s)) == NULL)
-			r = MAILIMAP_ERROR_STREAM;
-		else if (line[0] != '+')
-			r = MAILIMAP_ERROR_LOGIN;
-		else if (mailstream_write(ms, b64.s, b64.len) !=
-		    (ssize_t)b64.len || mailstream_write(ms, "\r\n", 2) != 2 ||
-		    mailstream_flush(ms) != 0)
-			r = MAILIMAP_ERROR_STREAM;
-	}
+	line = r == MAILIMAP_NO_ERROR ? net_sasl_run(&a, &io) : NULL;
 	mailstream_set_privacy(ms, 1);
-	explicit_bzero(b64.s, b64.len);
-	buf_release(&b64);
-	if (r != MAILIMAP_NO_ERROR)
-		return r;
-	if (mailimap_read_line(im->s) == NULL)
+	if (r != MAILIMAP_NO_ERROR || line == NULL)
 		return MAILIMAP_ERROR_STREAM;
 	r = mailimap_parse_response(im->s, &resp);
 	if (r != MAILIMAP_NO_ERROR)
@@ -442,41 +451,73 @@ login_safe(const char *s)
 	return 1;
 }
 
+/* What the server allows, from its last CAPABILITY. */
+static void
+imap_offer(struct imap *im, struct net_offer *of)
+{
+	static const char *const sasl[] = { "PLAIN", "CRAM-MD5", "XOAUTH2",
+	    "OAUTHBEARER" };
+
+	memset(of, 0, sizeof(*of));
+	for (size_t i = 0; i < sizeof(sasl) / sizeof(sasl[0]); i++)
+		if (mailimap_has_authentication(im->s, sasl[i]))
+			of->sasl |= net_mech_sasl_bit(sasl[i],
+			    strlen(sasl[i]));
+	of->login = !mailimap_has_extension(im->s, "LOGINDISABLED");
+	of->tls = im->sp.implicit_tls || !im->no.tls_none;
+}
+
 static int
 imap_login(struct imap *im)
 {
-	const char *how = im->no.auth;
-	int r;
+	struct net_offer of;
+	int mech, r;
 
-	if (how == NULL)
-		how = mailimap_has_authentication(im->s, "PLAIN") ? "plain" :
-		    "login";
-	if (strcasecmp(how, "plain") == 0) {
-		r = imap_auth_plain(im);
-	} else if (strcasecmp(how, "login") == 0) {
-		if (mailimap_has_extension(im->s, "LOGINDISABLED"))
-			return err_set(&im->src->err, MS_FATAL, 0, "%s does "
-			    "not allow LOGIN here%s", im->sp.host,
-			    !im->sp.implicit_tls && im->no.tls_none ?
-			    " without TLS" : "");
+	if (im->logins++ > 0 && net_auth_oauth(&im->no)) {
+		/* A fresh token: the last one may have expired. */
+		struct err e;
+		char *tok = NULL;
+
+		err_clear(&e);
+		if (net_secret(&im->no, &im->sp, &tok, &e) == MS_OK) {
+			net_password_free(im->password);
+			im->password = tok;
+		}
+	}
+	imap_offer(im, &of);
+	if (net_auth_choose(&im->no, &of, &mech, &im->src->err) != MS_OK) {
+		im->src->err.sys_errno = EACCES;
+		return MS_FATAL;
+	}
+	if (mech == NET_MECH_LOGIN) {
 		if (!login_safe(im->sp.user) || !login_safe(im->password))
 			return err_set(&im->src->err, MS_FATAL, 0, "the user "
 			    "name or password holds characters LOGIN cannot "
-			    "carry; use AUTHENTICATE PLAIN");
+			    "carry; use --auth plain");
 		r = mailimap_login(im->s, im->sp.user, im->password);
+	} else if (mech == NET_MECH_APOP) {
+		return err_set(&im->src->err, MS_FATAL, 0, "APOP is for POP3 "
+		    "only: try --auth auto");
 	} else {
-		return err_set(&im->src->err, MS_FATAL, 0, "unknown "
-		    "authentication '%s' (plain or login)", how);
+		r = imap_sasl(im, mech);
 	}
-	if (r == MAILIMAP_NO_ERROR)
+	if (r == MAILIMAP_NO_ERROR) {
+		if (im->verbose > 0)
+			fprintf(stderr, "mailsave: %s: logged in as %s with "
+			    "%s%s%s\n", im->sp.host, im->sp.user,
+			    mech == NET_MECH_LOGIN ? "" : "AUTHENTICATE ",
+			    net_mech_name(mech), of.tls ? " over TLS" : "");
 		return MS_OK;
+	}
 	if (imap_broken(r)) {
 		im->transient = 1;
-		return imap_fail(im, MS_FATAL, r, "login to %s as %s",
-		    im->sp.host, im->sp.user);
+		return imap_fail(im, MS_FATAL, r, "login to %s as %s (%s%s)",
+		    im->sp.host, im->sp.user, mech == NET_MECH_LOGIN ? "" :
+		    "AUTHENTICATE ", net_mech_name(mech));
 	}
-	imap_fail(im, MS_FATAL, r, "login to %s as %s refused", im->sp.host,
-	    im->sp.user);
+	imap_fail(im, MS_FATAL, r, "login to %s as %s refused (%s%s)",
+	    im->sp.host, im->sp.user, mech == NET_MECH_LOGIN ? "" :
+	    "AUTHENTICATE ", net_mech_name(mech));
 	/* An authentication failure is fatal, not a usage error. */
 	im->src->err.sys_errno = EACCES;
 	return MS_FATAL;
@@ -1427,10 +1468,11 @@ imap_open(struct source *src, const char *spec, const struct opts *o)
 	}
 	src->data = im;
 	net_opts_init(&im->no, o);
+	im->verbose = o != NULL ? o->verbose : 0;
 	if (im->no.tls_none && im->sp.implicit_tls)
 		return err_set(&src->err, MS_FATAL, 0, "%s: --tls=none "
 		    "contradicts imaps:// (write imap://)", spec);
-	if (net_password(&im->no, &im->sp, &im->password, &src->err) !=
+	if (net_secret(&im->no, &im->sp, &im->password, &src->err) !=
 	    MS_OK)
 		return MS_FATAL;
 	/*

@@ -8,7 +8,10 @@
  * messages it sent with RETR \Seen there).
  *
  * The certificate is checked before the password is sent, as for IMAP
- * (net.c).  Login with USER/PASS.  LIST and UIDL (mailpop3_list) give the
+ * (net.c).  Login with USER/PASS, APOP, or AUTH with PLAIN, CRAM-MD5,
+ * XOAUTH2 or OAUTHBEARER (RFC 5034), chosen by net_auth_choose() from
+ * CAPA; the SASL exchange is net.c's, sent on libetpan's stream (its
+ * mailpop3_auth() needs Cyrus SASL).  LIST and UIDL (mailpop3_list) give the
  * messages; key = "uidl:<UIDL>" (stable across sessions; without UIDL
  * support, "msg:<n>:<size>", good for one run only).  Messages the index
  * already holds (src->saved) are yielded without RETR.  RETR is sent by
@@ -56,7 +59,10 @@ struct pop3 {
 	struct source *src;	/* borrowed: the handle */
 	struct net_spec sp;
 	struct net_opts no;
-	char *password;		/* owned, wiped at close */
+	char *password;		/* owned, wiped at close: the password or
+				   the OAuth2 token (net_secret) */
+	int verbose;		/* -v: say how we logged in */
+	unsigned logins;	/* login attempts so far */
 	mailpop3 *p;		/* NULL while disconnected */
 	unsigned fails;
 	int transient;		/* the last connect broke after TCP */
@@ -188,6 +194,201 @@ pop3_load(struct pop3 *pp)
 	return MS_OK;
 }
 
+/* net_sasl_run()'s transport: libetpan's stream, unlogged. */
+static int
+pop3_io_send(void *arg, const char *s, size_t n)
+{
+	struct pop3 *pp = arg;
+	mailstream *ms = pp->p->pop3_stream;
+
+	return mailstream_write(ms, s, n) == (ssize_t)n &&
+	    mailstream_flush(ms) == 0 ? 0 : -1;
+}
+
+static const char *
+pop3_io_read(void *arg)
+{
+	struct pop3 *pp = arg;
+
+	return mailstream_read_line_remove_eol(pp->p->pop3_stream,
+	    pp->p->pop3_stream_buffer);
+}
+
+/* libetpan's POP3_STATE_TRANSACTION (private to its mailpop3.c). */
+#define POP3_LIBETPAN_TRANSACTION	2
+
+/* AUTH with a SASL mechanism.  Returns a MAILPOP3_ code. */
+static int
+pop3_sasl(struct pop3 *pp, int mech)
+{
+	mailstream *ms = pp->p->pop3_stream;
+	struct net_sasl_io io = {
+		.arg = pp,
+		.send = pop3_io_send,
+		.read_line = pop3_io_read,
+	};
+	struct net_sasl a = {
+		.proto = NET_PROTO_POP3,
+		.mech = mech,
+		.user = pp->sp.user,
+		.secret = pp->password,
+		.host = pp->sp.host,
+		.port = pp->sp.port,
+	};
+	const char *line;
+
+	mailstream_set_privacy(ms, 0);
+	line = net_sasl_run(&a, &io);
+	mailstream_set_privacy(ms, 1);
+	buf_reset(&pp->line);
+	if (line == NULL)
+		return MAILPOP3_ERROR_STREAM;
+	for (const char *q = line; *q != '\0' && pp->line.len < 300; q++)
+		buf_addc(&pp->line, (unsigned char)*q < 0x20 ? ' ' : *q);
+	if (strncmp(line, "+OK", 3) != 0)
+		return MAILPOP3_ERROR_BAD_PASSWORD;
+	pp->p->pop3_state = POP3_LIBETPAN_TRANSACTION;
+	return MAILPOP3_NO_ERROR;
+}
+
+/*
+ * APOP with net.c's digest (libetpan 1.9.4's mailpop3_apop() sends a
+ * digest Dovecot refuses).  Returns a MAILPOP3_ code.
+ */
+static int
+pop3_apop(struct pop3 *pp)
+{
+	struct buf cmd = BUF_INIT;
+	const char *line;
+	int r;
+
+	buf_addf(&cmd, "APOP %s ", pp->sp.user);
+	if (pp->p->pop3_timestamp == NULL || net_apop_digest(&cmd,
+	    pp->p->pop3_timestamp, pp->password) != 0) {
+		buf_release(&cmd);
+		return MAILPOP3_ERROR_APOP_NOT_SUPPORTED;
+	}
+	buf_adds(&cmd, "\r\n");
+	r = pop3_io_send(pp, cmd.s, cmd.len);
+	buf_release(&cmd);
+	if (r != 0 || (line = pop3_io_read(pp)) == NULL)
+		return MAILPOP3_ERROR_STREAM;
+	buf_reset(&pp->line);
+	for (const char *q = line; *q != '\0' && pp->line.len < 300; q++)
+		buf_addc(&pp->line, (unsigned char)*q < 0x20 ? ' ' : *q);
+	if (strncmp(line, "+OK", 3) != 0)
+		return MAILPOP3_ERROR_DENIED;
+	pp->p->pop3_state = POP3_LIBETPAN_TRANSACTION;
+	return MAILPOP3_NO_ERROR;
+}
+
+/* What the server allows: CAPA (RFC 2449), the greeting's timestamp. */
+static int
+pop3_offer(struct pop3 *pp, struct net_offer *of)
+{
+	clist *caps = NULL;
+	int r;
+
+	memset(of, 0, sizeof(*of));
+	of->tls = pp->sp.implicit_tls || !pp->no.tls_none;
+	of->apop = pp->p->pop3_timestamp != NULL;
+	r = mailpop3_capa(pp->p, &caps);
+	if (r == MAILPOP3_ERROR_CAPA_NOT_SUPPORTED) {
+		/* An RFC 1939 server: USER and PASS. */
+		of->login = 1;
+		return MAILPOP3_NO_ERROR;
+	}
+	if (r != MAILPOP3_NO_ERROR)
+		return r;
+	for (clistiter *c = clist_begin(caps); c != NULL; c = clist_next(c)) {
+		struct mailpop3_capa *cap = clist_content(c);
+
+		if (strcasecmp(cap->cap_name, "USER") == 0)
+			of->login = 1;
+		if (strcasecmp(cap->cap_name, "SASL") != 0 ||
+		    cap->cap_param == NULL)
+			continue;
+		for (clistiter *p = clist_begin(cap->cap_param); p != NULL;
+		    p = clist_next(p)) {
+			const char *m = clist_content(p);
+
+			of->sasl |= net_mech_sasl_bit(m, strlen(m));
+		}
+	}
+	mailpop3_capa_resp_free(caps);
+	return MAILPOP3_NO_ERROR;
+}
+
+/* Log in with the best way the server offers (or --auth). */
+static int
+pop3_login(struct pop3 *pp)
+{
+	struct net_offer of;
+	const char *how;
+	int mech, r;
+
+	if (pp->logins++ > 0 && net_auth_oauth(&pp->no)) {
+		/* A fresh token: the last one may have expired. */
+		struct err e;
+		char *tok = NULL;
+
+		err_clear(&e);
+		if (net_secret(&pp->no, &pp->sp, &tok, &e) == MS_OK) {
+			net_password_free(pp->password);
+			pp->password = tok;
+		}
+	}
+	r = pop3_offer(pp, &of);
+	if (r != MAILPOP3_NO_ERROR) {
+		pp->transient = 1;
+		return err_set(&pp->src->err, MS_FATAL, 0, "CAPA on %s: "
+		    "connection lost", pp->sp.host);
+	}
+	if (net_auth_choose(&pp->no, &of, &mech, &pp->src->err) != MS_OK) {
+		pp->src->err.sys_errno = EACCES;
+		return MS_FATAL;
+	}
+	buf_reset(&pp->line);
+	switch (mech) {
+	case NET_MECH_LOGIN:
+		how = "USER/PASS";
+		r = mailpop3_user(pp->p, pp->sp.user);
+		if (r == MAILPOP3_NO_ERROR)
+			r = mailpop3_pass(pp->p, pp->password);
+		break;
+	case NET_MECH_APOP:
+		how = "APOP";
+		r = pop3_apop(pp);
+		break;
+	default:
+		how = net_mech_name(mech);
+		r = pop3_sasl(pp, mech);
+		break;
+	}
+	char what[64];
+
+	snprintf(what, sizeof(what), "%s%s", mech == NET_MECH_LOGIN ||
+	    mech == NET_MECH_APOP ? "" : "AUTH ", how);
+	how = what;
+	if (r == MAILPOP3_NO_ERROR) {
+		if (pp->verbose > 0)
+			fprintf(stderr, "mailsave: %s: logged in as %s with "
+			    "%s%s\n", pp->sp.host, pp->sp.user, how, of.tls ?
+			    " over TLS" : "");
+		return MS_OK;
+	}
+	if (pop3_broken(r)) {
+		pp->transient = 1;
+		return err_set(&pp->src->err, MS_FATAL, 0, "login to %s as "
+		    "%s (%s): connection lost", pp->sp.host, pp->sp.user, how);
+	}
+	err_set(&pp->src->err, MS_FATAL, 0, "login to %s as %s refused "
+	    "(%s): %s", pp->sp.host, pp->sp.user, how, pp->line.len ?
+	    pp->line.s : *pop3_words(pp) ? pop3_words(pp) : "no reason given");
+	pp->src->err.sys_errno = EACCES;
+	return MS_FATAL;
+}
+
 /* Connect, check the certificate, log in, list.  On failure p is NULL. */
 static int
 pop3_connect(struct pop3 *pp)
@@ -247,23 +448,8 @@ pop3_connect(struct pop3 *pp)
 		if ((st = pop3_verify(pp)) != MS_OK)
 			goto fail;
 	}
-	r = mailpop3_user(pp->p, pp->sp.user);
-	if (r == MAILPOP3_NO_ERROR)
-		r = mailpop3_pass(pp->p, pp->password);
-	if (r != MAILPOP3_NO_ERROR) {
-		if (pop3_broken(r)) {
-			pp->transient = 1;
-			st = err_set(&pp->src->err, MS_FATAL, 0, "login to %s "
-			    "as %s: connection lost", pp->sp.host,
-			    pp->sp.user);
-			goto fail;
-		}
-		st = err_set(&pp->src->err, MS_FATAL, 0, "login to %s as %s "
-		    "refused: %s", pp->sp.host, pp->sp.user,
-		    *pop3_words(pp) ? pop3_words(pp) : "no reason given");
-		pp->src->err.sys_errno = EACCES;
+	if ((st = pop3_login(pp)) != MS_OK)
 		goto fail;
-	}
 	if ((st = pop3_load(pp)) != MS_OK)
 		goto fail;
 	return MS_OK;
@@ -384,13 +570,14 @@ pop3_open(struct source *src, const char *spec, const struct opts *o)
 	src->data = pp;
 	pp->raw = xmalloc(POP3_RAW);
 	net_opts_init(&pp->no, o);
+	pp->verbose = o != NULL ? o->verbose : 0;
 	if (pp->no.tls_none && pp->sp.implicit_tls)
 		return err_set(&src->err, MS_FATAL, 0, "%s: --tls=none "
 		    "contradicts pop3s:// (write pop3://)", spec);
 	if (pp->sp.path != NULL && strcasecmp(pp->sp.path, "INBOX") != 0)
 		return err_set(&src->err, MS_FATAL, 0, "%s: POP3 has only "
 		    "INBOX (no folder in a pop3 address)", spec);
-	if (net_password(&pp->no, &pp->sp, &pp->password, &src->err) !=
+	if (net_secret(&pp->no, &pp->sp, &pp->password, &src->err) !=
 	    MS_OK)
 		return MS_FATAL;
 	if (strpbrk(pp->password, "\r\n") != NULL ||

@@ -28,7 +28,10 @@ const char opts_net_usage[] =
     "      --pin sha256:HEX         accept exactly this server certificate\n"
     "      --insecure               do not check the certificate (dangerous)\n"
     "      --tls none               allow imap:// and pop3:// without TLS\n"
-    "      --auth plain|login       how to log in (default: the best offered)\n"
+    "      --oauth2-token-command CMD  log in with OAuth2 (XOAUTH2 or\n"
+    "                               OAUTHBEARER): CMD prints an access token\n"
+    "      --auth MECH              how to log in: auto (the best offered), login,\n"
+    "                               plain, cram-md5, xoauth2, oauthbearer, apop\n"
     "      --timeout SECONDS        give up after this much silence (60)\n"
     "      --retries N              reconnect this often after a drop (5)\n";
 
@@ -46,16 +49,20 @@ number(const char *arg, unsigned long max, unsigned long *out)
 int
 opts_net_option(struct opts *o, int ch, const char *arg, const char **why)
 {
+	static const char *const auths[] = { "auto", "login", "plain",
+	    "cram-md5", "xoauth2", "oauthbearer", "apop" };
 	unsigned long v;
 
 	switch (ch) {
 	case OPT_NET + 0:
-		if (strcmp(arg, "plain") != 0 && strcmp(arg, "login") != 0) {
-			*why = "--auth takes plain or login";
-			return -1;
-		}
-		o->auth = arg;
-		return 1;
+		for (size_t i = 0; i < sizeof(auths) / sizeof(auths[0]); i++)
+			if (strcmp(arg, auths[i]) == 0) {
+				o->auth = arg;
+				return 1;
+			}
+		*why = "--auth takes auto, login, plain, cram-md5, xoauth2, "
+		    "oauthbearer or apop";
+		return -1;
 	case OPT_NET + 1:
 		o->ca_file = arg;
 		return 1;
@@ -95,6 +102,13 @@ opts_net_option(struct opts *o, int ch, const char *arg, const char **why)
 			return -1;
 		}
 		o->tls = arg;
+		return 1;
+	case OPT_NET + 9:
+		if (*arg == '\0') {
+			*why = "--oauth2-token-command takes a command";
+			return -1;
+		}
+		o->oauth2_token_command = arg;
 		return 1;
 	}
 	return 0;

@@ -40,7 +40,9 @@ struct opts {
 	const char *pin;		/* --pin sha256:HEX */
 	const char *password_file;	/* --password-file */
 	const char *password_command;	/* --password-command */
-	const char *auth;		/* --auth plain|login */
+	const char *oauth2_token_command;	/* --oauth2-token-command */
+	const char *auth;		/* --auth auto|login|plain|cram-md5|
+					   xoauth2|oauthbearer|apop */
 	unsigned timeout;		/* --timeout seconds */
 	int retries;			/* --retries, -1 when not given */
 	/* Checkpoint policy: whichever comes first. 0 disables that trigger. */
@@ -67,7 +69,8 @@ void opts_init(struct opts *o);
 	{ "pin", required_argument, NULL, OPT_NET + 5 }, \
 	{ "retries", required_argument, NULL, OPT_NET + 6 }, \
 	{ "timeout", required_argument, NULL, OPT_NET + 7 }, \
-	{ "tls", required_argument, NULL, OPT_NET + 8 }
+	{ "tls", required_argument, NULL, OPT_NET + 8 }, \
+	{ "oauth2-token-command", required_argument, NULL, OPT_NET + 9 }
 int opts_net_option(struct opts *o, int ch, const char *arg,
     const char **why);
 /* Help text for those options. */
