@@ -11,7 +11,7 @@ JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD_PACKAGES = build-essential cmake pkg-config libetpan-dev \
 	libsqlite3-dev libarchive-dev libssl-dev libutf8proc-dev
 TEST_PACKAGES = python3 mutt zstd xz-utils unzip time strace \
-	dovecot-imapd dovecot-pop3d openssl gettext-base
+	dovecot-imapd dovecot-pop3d dovecot-submissiond openssl gettext-base
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -22,7 +22,7 @@ test_expect_success 'a password file that cannot be read is named' '
 test_expect_success 'a wrong password: the server says so, advice follows' '
     MAILSAVE_PASSWORD=wrong-$USER_PASS run_ms doctor "$(imaps_url)" &&
     test "$rc" = 1 &&
-    grep -q "✘ login .*login refused; the server said: NO \[AUTHENTICATIONFAILED\] Authentication failed" out &&
+    grep -q "✘ login .*AUTHENTICATE PLAIN refused; the server said: NO \[AUTHENTICATIONFAILED\] Authentication failed" out &&
     grep -q "→ check the user name and the password.*app-specific password" out &&
     grep -q "Verdict: 1 problem found; first: login" out
 '

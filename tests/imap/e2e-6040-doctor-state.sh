@@ -71,12 +71,21 @@ test_expect_success 'LOGINDISABLED without STARTTLS: no login is possible' '
     grep -q "→ use imaps:// on port 993" out
 '
 
-test_expect_success 'LOGINDISABLED with --tls none: the login is refused' '
+test_expect_success 'LOGINDISABLED with --tls none: AUTHENTICATE PLAIN, refused' '
     fake logindisabled &&
     MAILSAVE_PASSWORD=x run_ms doctor --tls none \
         "imap://u@127.0.0.1:$FAKE_PORT" && stop_fake &&
     test "$rc" = 1 &&
-    grep -q "✘ login .*forbids LOGIN here (LOGINDISABLED)" out
+    grep -q "✘ login .*AUTHENTICATE PLAIN refused; the server said: BAD no" out
+'
+
+test_expect_success 'LOGINDISABLED and --auth login: LOGIN is not tried' '
+    fake logindisabled &&
+    MAILSAVE_PASSWORD=x run_ms doctor --tls none --auth login \
+        "imap://u@127.0.0.1:$FAKE_PORT" && stop_fake &&
+    test "$rc" = 1 &&
+    grep -q "✘ login .*does not allow LOGIN here without TLS; it offers PLAIN.*(LOGINDISABLED)" out &&
+    grep -q "→ use imaps:// on port 993, or make sure STARTTLS works" out
 '
 
 test_expect_success 'a server that never greets: said so, in time' '

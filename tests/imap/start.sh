@@ -4,7 +4,8 @@
 # config (rendered from dovecot-2.3.conf.in), a new CA and certificates,
 # a passwd-file, the Maildir storage, the log and the runtime directory;
 # IMAP (STARTTLS), IMAPS, POP3 (STLS) and POP3S listeners on free
-# loopback ports.  Dovecot runs in the foreground (-F) in the background
+# loopback ports, and SMTP submission (STARTTLS and implicit TLS) when
+# dovecot-submissiond is installed.  Dovecot runs in the foreground (-F) in the background
 # of this script, detached, and is stopped by stop.sh with its PID.
 #
 # usage: start.sh ENVFILE   (MAILSAVE_DOVECOT: the dovecot binary to run)
@@ -82,7 +83,9 @@ export ROOT INTERNAL_USER INTERNAL_GROUP LOGIN_USER MAIL_UID MAIL_GID
 export FIRST_UID FIRST_GID
 
 # --- Certificates: a CA, the server's, an expired one, one for another
-# host, and a second CA that signed nothing we serve. ---
+# host, a second CA that signed nothing we serve, and a self-signed one
+# (a server certificate signed by its own key, as `make-ssl-cert` and
+# appliances make them). ---
 make_certs() {
     local d=$ROOT/tls
     (
@@ -98,7 +101,7 @@ make_certs() {
             -addext "keyUsage=critical,keyCertSign,cRLSign" || exit 1
         for name in server wronghost expired; do
             case $name in
-            server) san="DNS:localhost,IP:127.0.0.1" ;;
+            server) san="DNS:localhost,IP:127.0.0.1,IP:127.0.0.5" ;;
             wronghost) san="DNS:wrong.example.org" ;;
             expired) san="DNS:localhost,IP:127.0.0.1,IP:127.0.0.3" ;;
             esac
@@ -140,6 +143,13 @@ EOF
         openssl ca -batch -notext -config ca.cnf -in expired.csr \
             -startdate 20200101000000Z -enddate 20200102000000Z \
             -extfile expired.ext -out expired.crt || exit 1
+        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 \
+            -keyout selfsigned.key -out selfsigned.crt \
+            -subj "/CN=selfsigned mailsave test" \
+            -addext "basicConstraints=critical,CA:FALSE" \
+            -addext "keyUsage=digitalSignature,keyEncipherment" \
+            -addext "extendedKeyUsage=serverAuth" \
+            -addext "subjectAltName=DNS:localhost,IP:127.0.0.4" || exit 1
         rm -f ./*.csr
         chmod 600 ./*.key
     ) >"$ROOT/openssl.log" 2>&1
@@ -157,7 +167,7 @@ free_ports() {
     python3 - <<'EOF'
 import socket
 socks = []
-for _ in range(4):
+for _ in range(8):
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     socks.append(s)
@@ -175,14 +185,53 @@ except OSError:
 EOF
 }
 
+# SMTP submission only when dovecot-submissiond is there (the tests that
+# need it skip otherwise).
+HAVE_SUBMISSION=
+[ -x /usr/lib/dovecot/submission ] &&
+    [ -x /usr/lib/dovecot/submission-login ] && HAVE_SUBMISSION=1
+
 started=
 for attempt in 1 2 3; do
-    read -r PORT_IMAP PORT_IMAPS PORT_POP3 PORT_POP3S <<<"$(free_ports)"
+    read -r PORT_IMAP PORT_IMAPS PORT_POP3 PORT_POP3S PORT_SUBMISSION \
+        PORT_SUBMISSIONS PORT_OAUTH2 PORT_RELAY <<<"$(free_ports)"
     export PORT_IMAP PORT_IMAPS PORT_POP3 PORT_POP3S
     envsubst '${ROOT} ${INTERNAL_USER} ${INTERNAL_GROUP} ${LOGIN_USER}
         ${MAIL_UID} ${MAIL_GID} ${FIRST_UID} ${FIRST_GID} ${PORT_IMAP}
         ${PORT_IMAPS} ${PORT_POP3} ${PORT_POP3S}' \
         <"$template" >"$ROOT/dovecot.conf" || fail "envsubst"
+    # OAuth2 tokens: POSTed to the introspection endpoint the OAuth2 test
+    # runs (nothing listens there otherwise: those logins fail).
+    cat >"$ROOT/oauth2.conf.ext" <<EOF
+introspection_mode = post
+introspection_url = http://127.0.0.1:$PORT_OAUTH2/introspect
+username_attribute = username
+active_attribute = active
+active_value = true
+EOF
+    rm -f "$ROOT/submission.conf"
+    if [ -n "$HAVE_SUBMISSION" ]; then
+        # The relay is a port nothing listens on: only EHLO, STARTTLS
+        # and AUTH are tested, nothing is sent.
+        cat >"$ROOT/submission.conf" <<EOF
+protocols = \$protocols submission
+hostname = mailsave-test.localhost
+submission_relay_host = 127.0.0.1
+submission_relay_port = $PORT_RELAY
+service submission-login {
+  chroot =
+  inet_listener submission {
+    address = 127.0.0.1
+    port = $PORT_SUBMISSION
+  }
+  inet_listener submissions {
+    address = 127.0.0.1
+    port = $PORT_SUBMISSIONS
+    ssl = yes
+  }
+}
+EOF
+    fi
     # Detached from the test's pipes, or CTest would wait for Dovecot.
     setsid "$DOVECOT" -F -c "$ROOT/dovecot.conf" </dev/null \
         >>"$ROOT/dovecot.out" 2>&1 &
@@ -194,7 +243,10 @@ for attempt in 1 2 3; do
         if port_open 127.0.0.1 "$PORT_IMAP" &&
             port_open 127.0.0.1 "$PORT_IMAPS" &&
             port_open 127.0.0.1 "$PORT_POP3" &&
-            port_open 127.0.0.1 "$PORT_POP3S"; then
+            port_open 127.0.0.1 "$PORT_POP3S" &&
+            { [ -z "$HAVE_SUBMISSION" ] ||
+                { port_open 127.0.0.1 "$PORT_SUBMISSION" &&
+                    port_open 127.0.0.1 "$PORT_SUBMISSIONS"; }; }; then
             started=1
             break
         fi
@@ -224,7 +276,14 @@ MAILSAVE_TEST_OTHER_CA=$ROOT/tls/other-ca.crt
 MAILSAVE_TEST_PASSWD=$ROOT/passwd
 MAILSAVE_TEST_WRONGHOST_ADDR=127.0.0.2
 MAILSAVE_TEST_EXPIRED_ADDR=127.0.0.3
+MAILSAVE_TEST_SELFSIGNED_ADDR=127.0.0.4
+MAILSAVE_TEST_NOPLAIN_ADDR=127.0.0.5
+MAILSAVE_OAUTH2_PORT=$PORT_OAUTH2
+MAILSAVE_SUBMISSION_PORT=${HAVE_SUBMISSION:+$PORT_SUBMISSION}
+MAILSAVE_SUBMISSIONS_PORT=${HAVE_SUBMISSION:+$PORT_SUBMISSIONS}
 EOF
 mv "$tmp" "$ENVFILE" || fail "could not write $ENVFILE"
 echo "dovecot $version pid $pid: imap $PORT_IMAP imaps $PORT_IMAPS" \
-    "pop3 $PORT_POP3 pop3s $PORT_POP3S, root $ROOT"
+    "pop3 $PORT_POP3 pop3s $PORT_POP3S" \
+    "${HAVE_SUBMISSION:+submission $PORT_SUBMISSION submissions $PORT_SUBMISSIONS}" \
+    "root $ROOT"
