@@ -120,6 +120,8 @@ struct imap {
 	int open;		/* folder examined and being read */
 	int selected;		/* examined on this connection */
 	uint32_t uidvalidity, exists, next_seq;
+	uint32_t uidnext;	/* from EXAMINE; 0 when the server gave none */
+	char stamp[32];		/* "uidvalidity:uidnext", or "" */
 
 	struct imap_rec *recs;	/* the window, by UID */
 	size_t nrecs, caprecs, ri;	/* ri: next to yield */
@@ -701,6 +703,8 @@ imap_list(struct imap *im)
 		if (mb->mb_name == NULL || !selectable(mb))
 			continue;
 		net_folder_display(&name, mb->mb_name, mb->mb_delimiter);
+		if (!opts_folder_wanted(im->src->opts, name.s))
+			continue;	/* --folder / --exclude: never examined */
 		for (j = 0; j < im->nfolders; j++)
 			if (strcmp(im->folders[j].name, name.s) == 0)
 				break;
@@ -802,8 +806,10 @@ examine(struct imap *im)
 		    "again to fetch it anew", f->name, im->uidvalidity,
 		    si->sel_uidvalidity);
 	im->uidvalidity = si->sel_uidvalidity;
-	if (!im->open)
+	if (!im->open) {
 		im->exists = si->sel_exists;
+		im->uidnext = si->sel_uidnext;
+	}
 	im->selected = 1;
 	return MS_OK;
 }
@@ -1519,9 +1525,31 @@ imap_open(struct source *src, const char *spec, const struct opts *o)
 	return st;
 }
 
-/* Examine the next folder.  MS_OK, MS_EOF (no more), MS_FAILED, MS_FATAL. */
+static int open_folder(struct imap *im);
+
+/*
+ * Examine the next folder that may hold something new.  A folder whose
+ * UIDVALIDITY and UIDNEXT are those of an earlier complete run (the index
+ * keeps them as the folder's stamp, like an mbox file's size and mtime)
+ * has no new message and is passed over without a FETCH.  MS_OK, MS_EOF
+ * (no more), MS_FAILED, MS_FATAL.
+ */
 static int
 next_folder(struct imap *im)
+{
+	struct source *src = im->src;
+	int st;
+
+	do {
+		if ((st = open_folder(im)) != MS_OK)
+			return st;
+	} while (im->stamp[0] && src->file_saved != NULL &&
+	    src->file_saved(src->saved_arg, cur_folder(im)->name, im->stamp));
+	return MS_OK;
+}
+
+static int
+open_folder(struct imap *im)
 {
 	int st;
 
@@ -1545,6 +1573,10 @@ next_folder(struct imap *im)
 	im->fails = 0;
 	im->open = 1;
 	im->next_seq = im->exists > 0 ? 1 : 0;
+	im->stamp[0] = '\0';
+	if (im->uidvalidity != 0 && im->uidnext != 0)
+		snprintf(im->stamp, sizeof(im->stamp), "%u:%u",
+		    im->uidvalidity, im->uidnext);
 	return MS_OK;
 }
 
@@ -1566,6 +1598,10 @@ imap_next(struct source *src, struct msg *m)
 		if (im->ri >= im->nrecs) {
 			st = fetch_window(im);
 			if (st == MS_EOF) {
+				/* Every message of the folder was handed out. */
+				if (im->stamp[0] && src->file_done != NULL)
+					src->file_done(src->saved_arg,
+					    cur_folder(im)->name, im->stamp);
 				im->open = 0;
 				continue;
 			}

@@ -314,7 +314,7 @@ print_json(const char *from, const char *to, const char *dest,
 	json_string(dest);
 	printf(",\"messages\":%llu,\"bytes\":%llu,\"skipped\":%llu,"
 	    "\"failed_folders\":%llu,\"warnings\":%llu,\"unchanged\":%llu,"
-	    "\"duplicates\":%llu,\"checkpoints\":%llu,"
+	    "\"duplicates\":%llu,\"excluded\":%llu,\"checkpoints\":%llu,"
 	    "\"checkpoint_seconds\":%.3f,\"seconds\":%.3f,\"outcome\":\"%s\"",
 	    (unsigned long long)st->messages, (unsigned long long)st->bytes,
 	    (unsigned long long)st->skipped,
@@ -322,6 +322,7 @@ print_json(const char *from, const char *to, const char *dest,
 	    (unsigned long long)st->warnings,
 	    (unsigned long long)st->unchanged,
 	    (unsigned long long)st->duplicates,
+	    (unsigned long long)st->excluded,
 	    (unsigned long long)st->checkpoints, st->checkpoint_secs, secs,
 	    outcome);
 	if (error != NULL) {
@@ -595,6 +596,7 @@ cmd_export(int argc, char **argv, struct opts *o)
 		{ "to", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		OPTS_NET_LONGOPTS,
+		OPTS_SELECT_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *from = NULL, *to = NULL, *dest = NULL, *index = NULL;
@@ -650,6 +652,7 @@ cmd_export(int argc, char **argv, struct opts *o)
 			break;
 		case 'h':
 			fputs(export_usage, stdout);
+			fputs(opts_select_usage, stdout);
 			fputs(opts_net_usage, stdout);
 			return EXIT_DONE;
 		case 'i':
@@ -683,6 +686,9 @@ cmd_export(int argc, char **argv, struct opts *o)
 		default: {
 			const char *why = NULL;
 			int r = opts_net_option(o, ch, optarg, &why);
+
+			if (r == 0)
+				r = opts_select_option(o, ch, optarg, &why);
 
 			if (r > 0)
 				break;
@@ -897,7 +903,7 @@ cmd_export(int argc, char **argv, struct opts *o)
 			   run stopped on an error. */
 			int whole = st == MS_OK && !p.stats.skipped &&
 			    !p.stats.failed_folders && !x.changed &&
-			    !p.stats.interrupted;
+			    !p.stats.interrupted && !p.stats.excluded;
 
 			if (archive && wrote)
 				(void)db_set_volume(x.db, x.dest_id, volume + 1);
@@ -967,6 +973,9 @@ cmd_export(int argc, char **argv, struct opts *o)
 		if (p.stats.unchanged)
 			fprintf(stderr, "; %llu already saved",
 			    (unsigned long long)p.stats.unchanged);
+		if (p.stats.excluded)
+			fprintf(stderr, "; %llu in folders left out",
+			    (unsigned long long)p.stats.excluded);
 		if (p.stats.duplicates)
 			fprintf(stderr, "; %llu duplicates written once",
 			    (unsigned long long)p.stats.duplicates);

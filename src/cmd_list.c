@@ -35,6 +35,7 @@ struct folder_row {
 struct listing {
 	struct folder_row *rows;	/* owned */
 	size_t n, cap;
+	const struct opts *o;	/* borrowed: --folder/--exclude */
 };
 
 static struct folder_row *
@@ -58,8 +59,12 @@ row_for(struct listing *l, const char *name)
 static int
 add_folder(const struct folder_info *fi, void *arg)
 {
-	struct folder_row *r = row_for(arg, fi->name);
+	struct listing *l = arg;
+	struct folder_row *r;
 
+	if (!opts_folder_wanted(l->o, fi->name))
+		return 0;
+	r = row_for(l, fi->name);
 	r->messages += fi->messages;
 	r->bytes += fi->bytes;
 	return 0;
@@ -76,10 +81,11 @@ cmd_list(int argc, char **argv, struct opts *o)
 		{ "mbox-lenient", no_argument, NULL, 'L' },
 		{ "quiet", no_argument, NULL, 'q' },
 		OPTS_NET_LONGOPTS,
+		OPTS_SELECT_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *from = NULL;
-	struct listing l = { NULL, 0, 0 };
+	struct listing l = { NULL, 0, 0, o };
 	struct source src;
 	struct msg m;
 	uint64_t skipped = 0, total_m = 0, total_b = 0;
@@ -107,6 +113,7 @@ cmd_list(int argc, char **argv, struct opts *o)
 			break;
 		case 'h':
 			fputs(list_usage, stdout);
+			fputs(opts_select_usage, stdout);
 			fputs(opts_net_usage, stdout);
 			return EXIT_DONE;
 		case 'j':
@@ -121,6 +128,9 @@ cmd_list(int argc, char **argv, struct opts *o)
 		default: {
 			const char *why = NULL;
 			int r = opts_net_option(o, ch, optarg, &why);
+
+			if (r == 0)
+				r = opts_select_option(o, ch, optarg, &why);
 
 			if (r > 0)
 				break;
@@ -167,6 +177,8 @@ cmd_list(int argc, char **argv, struct opts *o)
 				rc = EXIT_FATAL;
 				break;
 			}
+			if (!opts_folder_wanted(o, m.folder))
+				continue;
 			struct folder_row *r = row_for(&l, m.folder);
 			uint64_t size = 0;
 

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,5 +112,56 @@ opts_net_option(struct opts *o, int ch, const char *arg, const char **why)
 		o->oauth2_token_command = arg;
 		return 1;
 	}
+	return 0;
+}
+
+const char opts_select_usage[] =
+    "      --folder GLOB        only folders matching GLOB ('*' spans '/';\n"
+    "                           repeat for more)\n"
+    "      --exclude GLOB       leave out folders matching GLOB (repeatable)\n";
+
+int
+opts_select_option(struct opts *o, int ch, const char *arg, const char **why)
+{
+	const char **list;
+	size_t *n;
+
+	switch (ch) {
+	case OPT_SELECT + 0:
+		list = o->folder_globs;
+		n = &o->nfolder_globs;
+		break;
+	case OPT_SELECT + 1:
+		list = o->exclude_globs;
+		n = &o->nexclude_globs;
+		break;
+	default:
+		return 0;
+	}
+	if (*arg == '\0') {
+		*why = "--folder and --exclude take a non-empty pattern";
+		return -1;
+	}
+	if (*n == OPTS_GLOBS_MAX) {
+		*why = "too many --folder or --exclude patterns (64 each)";
+		return -1;
+	}
+	list[(*n)++] = arg;
+	return 1;
+}
+
+int
+opts_folder_wanted(const struct opts *o, const char *folder)
+{
+	size_t i;
+
+	for (i = 0; i < o->nexclude_globs; i++)
+		if (fnmatch(o->exclude_globs[i], folder, 0) == 0)
+			return 0;
+	if (o->nfolder_globs == 0)
+		return 1;
+	for (i = 0; i < o->nfolder_globs; i++)
+		if (fnmatch(o->folder_globs[i], folder, 0) == 0)
+			return 1;
 	return 0;
 }

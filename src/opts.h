@@ -6,6 +6,7 @@
 #ifndef MAILSAVE_OPTS_H
 #define MAILSAVE_OPTS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum mbox_flavour {
@@ -15,6 +16,8 @@ enum mbox_flavour {
 	MBOX_CL,		/* Content-Length, mboxo quoting */
 	MBOX_CL2		/* Content-Length, no quoting */
 };
+
+#define OPTS_GLOBS_MAX 64
 
 struct opts {
 	int verbose;		/* -v count */
@@ -49,6 +52,14 @@ struct opts {
 	unsigned checkpoint_msgs;
 	uint64_t checkpoint_bytes;
 	unsigned checkpoint_secs;
+	/*
+	 * Folder selection (--folder, --exclude): shell globs matched against
+	 * the folder's display path, '*' spanning '/'.  Borrowed from argv.
+	 */
+	const char *folder_globs[OPTS_GLOBS_MAX];
+	size_t nfolder_globs;
+	const char *exclude_globs[OPTS_GLOBS_MAX];
+	size_t nexclude_globs;
 };
 
 void opts_init(struct opts *o);
@@ -75,5 +86,20 @@ int opts_net_option(struct opts *o, int ch, const char *arg,
     const char **why);
 /* Help text for those options. */
 extern const char opts_net_usage[];
+
+/* --folder and --exclude, for export and list; as opts_net_option(). */
+#define OPT_SELECT 0x200
+#define OPTS_SELECT_LONGOPTS \
+	{ "folder", required_argument, NULL, OPT_SELECT + 0 }, \
+	{ "exclude", required_argument, NULL, OPT_SELECT + 1 }
+int opts_select_option(struct opts *o, int ch, const char *arg,
+    const char **why);
+extern const char opts_select_usage[];
+
+/*
+ * Whether a folder is wanted: it matches a --folder glob (or none was
+ * given) and no --exclude glob.
+ */
+int opts_folder_wanted(const struct opts *o, const char *folder);
 
 #endif

@@ -281,6 +281,10 @@ pipeline_run(struct pipeline *p)
 			st = MS_FATAL;
 			break;
 		}
+		if (!opts_folder_wanted(p->opts, m.folder)) {
+			p->stats.excluded++;
+			continue;
+		}
 		if (p->hooks.seen != NULL) {
 			int seen = p->hooks.seen(p->hooks.arg, &m);
 

@@ -30,6 +30,7 @@ struct pipeline_stats {
 	uint64_t skipped;	/* messages that could not be read or written */
 	uint64_t unchanged;	/* already in DEST (index), not read again */
 	uint64_t duplicates;	/* same bytes already in DEST, not written */
+	uint64_t excluded;	/* in folders --folder/--exclude left out */
 	uint64_t failed_folders;
 	uint64_t warnings;	/* exported, with a problem the source named */
 	uint64_t checkpoints;

@@ -1,11 +1,12 @@
-#!/usr/bin/env bash
+# Sourced by tests/e2e/500N-crash-*.sh, which set FORMATS.
 # The durability promise: kill mailsave with SIGKILL at any instant, run
 # the same command again, and DEST ends up exactly as an uninterrupted run
 # makes it, every message once.  strace's fault injection delivers the
 # SIGKILL right at a chosen write/fsync/rename/truncate system call, so the
 # kill points cover every step of the commit protocol; each run picks
-# CRASH_POINTS random points per writer (default 30), some followed by a
-# second crash during the resume.
+# CRASH_POINTS random points per writer (tests/CMakeLists.txt sets 250, 40
+# under the sanitizers; default 30), half of them followed by a second
+# crash during the resume.  CRASH_SEED repeats a run.
 . "$(dirname "$0")/lib.sh"
 command -v strace >/dev/null || skip "strace is not installed"
 strace -o /dev/null -e inject=write:retval=1:when=100 true 2>/dev/null ||
@@ -73,7 +74,7 @@ snapshot() {	# snapshot DEST FORMAT > listing
 	esac
 }
 
-for fmt in eml maildir mbox tar.zst; do
+for fmt in $FORMATS; do
 	case $fmt in tar.zst) ref=ref.tar.zst ;; *) ref=ref-$fmt ;; esac
 	[ "$fmt" = tar.zst ] && fmtname=eml || fmtname=$fmt
 	export_to "$ref" "$fmtname" || { echo "reference export failed"; exit 1; }
