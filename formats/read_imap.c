@@ -90,6 +90,7 @@ struct imap_rec {
 struct imap_folder {
 	char *raw;		/* owned: the server's name */
 	char *name;		/* owned: display path */
+	const char *special;	/* static: "\\Sent" (RFC 6154), or NULL */
 };
 
 /* What the libetpan handlers are collecting. */
@@ -669,6 +670,37 @@ selectable(const struct mailimap_mailbox_list *mb)
 	return 1;
 }
 
+/*
+ * The folder's special-use attribute (RFC 6154) when the LIST answer
+ * carries one: servers that support SPECIAL-USE include them in a plain
+ * LIST.  Returns a static string or NULL.
+ */
+static const char *
+special_use(const struct mailimap_mailbox_list *mb)
+{
+	static const char *const uses[] = {
+		"\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk",
+		"\\Sent", "\\Trash",
+	};
+	const struct mailimap_mbx_list_flags *f = mb->mb_flag;
+	clistiter *it;
+
+	if (f == NULL)
+		return NULL;
+	for (it = f->mbf_oflags ? clist_begin(f->mbf_oflags) : NULL;
+	    it != NULL; it = clist_next(it)) {
+		const struct mailimap_mbx_list_oflag *o = clist_content(it);
+
+		if (o->of_type != MAILIMAP_MBX_LIST_OFLAG_FLAG_EXT ||
+		    o->of_flag_ext == NULL)
+			continue;
+		for (size_t i = 0; i < sizeof(uses) / sizeof(uses[0]); i++)
+			if (strcasecmp(o->of_flag_ext, uses[i] + 1) == 0)
+				return uses[i];
+	}
+	return NULL;
+}
+
 static void
 folders_free(struct imap *im)
 {
@@ -717,6 +749,7 @@ imap_list(struct imap *im)
 		}
 		im->folders[im->nfolders].raw = xstrdup(mb->mb_name);
 		im->folders[im->nfolders].name = xstrdup(name.s);
+		im->folders[im->nfolders].special = special_use(mb);
 		im->nfolders++;
 	}
 	mailimap_list_result_free(list);
@@ -1686,7 +1719,8 @@ imap_folders(struct source *src, int (*cb)(const struct folder_info *,
 	int st, ret = MS_OK;
 
 	while ((st = next_folder(im)) != MS_EOF) {
-		struct folder_info fi = { .name = cur_folder(im)->name };
+		struct folder_info fi = { .name = cur_folder(im)->name,
+		    .special_use = cur_folder(im)->special };
 
 		if (st == MS_FATAL)
 			return st;

@@ -18,7 +18,8 @@
 static const char list_usage[] =
     "usage: mailsave list --from SOURCE [--json]\n"
     "\n"
-    "Print one line per folder: messages, bytes and the folder name,\n"
+    "Print one line per folder: messages, bytes and the folder name (and\n"
+    "its special use, such as \\Sent, when the server names one),\n"
     "separated by tabs (or a JSON array with --json).\n"
     "\n"
     "  -f, --from SOURCE   the mailbox to look at (as for export)\n"
@@ -29,6 +30,7 @@ static const char list_usage[] =
 
 struct folder_row {
 	char *name;		/* owned */
+	const char *special_use;	/* borrowed from the reader, or NULL */
 	uint64_t messages, bytes;
 };
 
@@ -52,6 +54,7 @@ row_for(struct listing *l, const char *name)
 		l->rows = xrealloc(l->rows, l->cap * sizeof(*l->rows));
 	}
 	l->rows[l->n].name = xstrdup(name);
+	l->rows[l->n].special_use = NULL;
 	l->rows[l->n].messages = l->rows[l->n].bytes = 0;
 	return &l->rows[l->n++];
 }
@@ -65,6 +68,8 @@ add_folder(const struct folder_info *fi, void *arg)
 	if (!opts_folder_wanted(l->o, fi->name))
 		return 0;
 	r = row_for(l, fi->name);
+	if (fi->special_use != NULL)
+		r->special_use = fi->special_use;
 	r->messages += fi->messages;
 	r->bytes += fi->bytes;
 	return 0;
@@ -210,13 +215,21 @@ cmd_list(int argc, char **argv, struct opts *o)
 		if (o->json) {
 			printf("%s{\"folder\":", i ? "," : "");
 			json_string(l.rows[i].name);
-			printf(",\"messages\":%llu,\"bytes\":%llu}",
+			printf(",\"messages\":%llu,\"bytes\":%llu",
 			    (unsigned long long)l.rows[i].messages,
 			    (unsigned long long)l.rows[i].bytes);
+			if (l.rows[i].special_use != NULL) {
+				printf(",\"special_use\":");
+				json_string(l.rows[i].special_use);
+			}
+			putchar('}');
 		} else {
-			printf("%llu\t%llu\t%s\n",
+			/* A fourth column names a special-use folder. */
+			printf("%llu\t%llu\t%s%s%s\n",
 			    (unsigned long long)l.rows[i].messages,
-			    (unsigned long long)l.rows[i].bytes, l.rows[i].name);
+			    (unsigned long long)l.rows[i].bytes, l.rows[i].name,
+			    l.rows[i].special_use ? "\t" : "",
+			    l.rows[i].special_use ? l.rows[i].special_use : "");
 		}
 		free(l.rows[i].name);
 	}

@@ -42,6 +42,7 @@ struct source;
 /* One folder and what it holds, for `list`. */
 struct folder_info {
 	const char *name;	/* borrowed: UTF-8 display path */
+	const char *special_use;	/* borrowed: "\\Sent", ... or NULL */
 	uint64_t messages;
 	uint64_t bytes;
 };

@@ -43,4 +43,16 @@ test_expect_success 'an empty pattern is a usage error' '
     test "$rc" = 2 && grep -q "non-empty pattern" err
 '
 
+test_expect_success 'list names special-use folders (RFC 6154)' '
+    tool create "$USER_NAME" "$USER_PASS" Sent &&
+    tool create "$USER_NAME" "$USER_PASS" Trash &&
+    ms_imap list --from "$(imaps_url)" --folder Sent --folder Trash \
+        --folder INBOX &&
+    test "$rc" = 0 &&
+    printf "INBOX\nSent\t\\\\Sent\nTrash\t\\\\Trash\n" >expect &&
+    cut -f3,4 out >got && test_cmp expect got &&
+    ms_imap --json list --from "$(imaps_url)" --folder Sent &&
+    grep -q "\"special_use\":\"\\\\\\\\Sent\"" out || { cat out; false; }
+'
+
 test_done

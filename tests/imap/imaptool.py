@@ -21,6 +21,7 @@ Commands (USER and PASS are an account in the passwd-file):
   uidvalidity USER PASS FOLDER   print the folder's UIDVALIDITY
   check-eml ORACLE DIR           DIR (eml export) holds exactly ORACLE
   check-maildir ORACLE DIR       DIR (maildir export) holds ORACLE, flags too
+  create USER PASS FOLDER         create FOLDER (a display path)
   check-mbox ORACLE DIR          DIR (mbox export) holds ORACLE, flags and
                                  dates too, read with Python's mailbox
 Folder names in the oracle are display paths: modified UTF-7 decoded
@@ -214,6 +215,12 @@ def cmd_seed(user, password):
         create(m, f)
     for folder, flags, date, data in corpus():
         append(m, folder, "(%s)" % flags if flags else None, date, data)
+    m.logout()
+
+
+def cmd_create(user, password, folder):
+    m = connect(user, password)
+    create(m, folder)
     m.logout()
 
 
@@ -522,6 +529,7 @@ def main(argv):
     cmds = {
         "wait-login": (cmd_wait_login, 2),
         "seed": (cmd_seed, 2), "append": (cmd_append, 6),
+        "create": (cmd_create, 3),
         "big": (cmd_big, 4), "dump": (cmd_dump, 3),
         "recreate": (cmd_recreate, 3), "pop3-dump": (cmd_pop3_dump, 3), "uidvalidity": (cmd_uidvalidity, 3),
         "check-eml": (cmd_check_eml, 2),
