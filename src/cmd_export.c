@@ -81,6 +81,7 @@ struct export_ctx {
 	int dedupe;
 	struct buf state;
 	struct buf files;	/* "file\tstamp\n" read to their end */
+	uint64_t matched;	/* recorded by saved_as() in this run */
 };
 
 static void
@@ -170,6 +171,73 @@ on_saved(void *arg, const char *folder, const char *key)
 	    &changed) != MS_OK)
 		return 0;
 	return seen;
+}
+
+/* A key range the index holds that the reader no longer uses (source.h). */
+static int
+on_renumbered(void *arg, const char *folder, const char *within,
+    const char *prefix)
+{
+	struct export_ctx *x = arg;
+	int found;
+
+	if (db_keys_outside(x->db, x->src_id, x->dest_id, folder, within,
+	    prefix, &found) != MS_OK)
+		return 0;
+	return found;
+}
+
+/*
+ * A message saved under another key (source.h): its record takes the
+ * new key, or the new key is recorded as one more place of those bytes.
+ * Nothing is written to DEST, so the index does not run ahead of it.
+ */
+static int
+on_saved_as(void *arg, const struct msg *m, const struct saved_match *q)
+{
+	struct export_ctx *x = arg;
+	int64_t id = 0;
+	int st, done = 1;
+
+	if (q->key != NULL)
+		st = db_find_key(x->db, x->src_id, x->dest_id, q->key, &id);
+	else if (q->message_id != NULL && m->size >= 0)
+		st = db_find_like(x->db, x->src_id, x->dest_id,
+		    q->folder != NULL ? q->folder : m->folder, q->message_id,
+		    m->size, q->other_than, &id);
+	else
+		return 0;
+	if (st != MS_OK)
+		goto fail;
+	if (id == 0)
+		return 0;
+	if (db_begin(x->db) != MS_OK)
+		goto fail;
+	if (q->other_than != NULL)
+		st = db_rekey(x->db, id, m->key, &done);
+	else
+		st = db_record_place(x->db, x->src_id, x->dest_id, x->run_id, m,
+		    id);
+	if (st != MS_OK)
+		goto fail;
+	if (done)
+		x->matched++;
+	return done;
+fail:
+	complain("export", "%s", x->dberr.msg);
+	return -1;
+}
+
+/*
+ * seen() for a run that starts with nothing saved: only what saved_as()
+ * recorded can be (no lookup until it recorded something).
+ */
+static int
+on_seen_matched(void *arg, const struct msg *m)
+{
+	struct export_ctx *x = arg;
+
+	return x->matched > 0 ? on_seen(arg, m) : 0;
 }
 
 static int
@@ -861,9 +929,12 @@ cmd_export(int argc, char **argv, struct opts *o)
 		(void)db_has_messages(x.db, x.src_id, x.dest_id, &has);
 		src.saved_arg = &x;
 		src.file_done = on_file_done;
+		src.saved_as = on_saved_as;
+		p.hooks.seen = on_seen_matched;
 		if (has) {
 			src.saved = on_saved;
 			src.file_saved = on_file_saved;
+			src.renumbered = on_renumbered;
 			p.hooks.seen = on_seen;
 		}
 		p.hooks.duplicate = on_duplicate;

@@ -19,7 +19,7 @@
 #include "db.h"
 #include "xalloc.h"
 
-#define DB_SCHEMA_VERSION 2
+#define DB_SCHEMA_VERSION 3
 
 enum stmt_id {
 	S_SOURCE_GET, S_SOURCE_ADD, S_DEST_GET, S_DEST_ADD, S_FIRST_SOURCE,
@@ -27,6 +27,7 @@ enum stmt_id {
 	S_RECORD, S_STATE_GET, S_STATE_SET, S_VOLUME_GET, S_VOLUME_SET,
 	S_PROBLEM, S_EACH, S_SUMMARY, S_LAST_RUN, S_PROBLEMS, S_RECORD_DUP,
 	S_DEST_LAYOUT, S_HAS_MESSAGES, S_FILE_GET, S_FILE_SET, S_DEST_SHAS,
+	S_KEY_RANGE, S_FIND_KEY, S_FIND_LIKE, S_REKEY, S_RECORD_PLACE,
 	S_COUNT
 };
 
@@ -90,6 +91,23 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "ORDER BY id DESC LIMIT 1",
 	[S_PROBLEMS] = "SELECT count(*) FROM problem WHERE run_id = "
 	    "(SELECT max(id) FROM run)",
+	[S_KEY_RANGE] = "SELECT 1 FROM message WHERE source_id = ?1 AND "
+	    "key >= ?3 AND key < ?4 AND dest_id = ?2 AND folder = ?5 LIMIT 1",
+	[S_FIND_KEY] = "SELECT id FROM message WHERE source_id = ?1 AND "
+	    "key = ?3 AND dest_id = ?2",
+	[S_FIND_LIKE] = "SELECT id FROM message WHERE dest_id = ?2 AND "
+	    "message_id = ?4 AND folder = ?3 AND size = ?5 AND "
+	    "source_id = ?1 AND (?6 IS NULL OR "
+	    "substr(key, 1, length(?6)) <> ?6) ORDER BY id LIMIT 1",
+	[S_REKEY] = "UPDATE OR IGNORE message SET key = ?2 WHERE id = ?1",
+	[S_RECORD_PLACE] = "INSERT INTO message(source_id, key, dest_id, "
+	    "run_id, folder, message_id, size, date, flags, keywords, sha256, "
+	    "stored_sha256, file, offset, length, volume, stamp, dup_of) "
+	    "SELECT ?1, ?2, ?3, ?4, ?5, message_id, size, ?6, ?7, ?8, sha256, "
+	    "stored_sha256, file, offset, length, volume, NULL, "
+	    "CASE WHEN dup_of <> 0 THEN dup_of ELSE id END "
+	    "FROM message WHERE id = ?9 "
+	    "ON CONFLICT(source_id, key, dest_id) DO NOTHING",
 };
 
 static const char schema_v1[] =
@@ -169,8 +187,15 @@ static const char schema_v2[] =
     "  PRIMARY KEY (source_id, dest_id, file)\n"
     ");\n";
 
+/*
+ * Version 3: messages found by Message-ID, for an IMAP folder numbered
+ * anew (a new UIDVALIDITY) and Gmail's label folders (db_find_like).
+ */
+static const char schema_v3[] =
+    "CREATE INDEX message_mid ON message(dest_id, message_id);\n";
+
 /* migrations[n] upgrades schema n to n+1; [0] creates version 1. */
-static const char *const migrations[] = { schema_v1, schema_v2 };
+static const char *const migrations[] = { schema_v1, schema_v2, schema_v3 };
 
 struct db {
 	sqlite3 *h;
@@ -254,6 +279,20 @@ exec_stmt(struct db *db, sqlite3_stmt *s, enum stmt_id id)
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	if (rc != SQLITE_DONE)
+		return db_fail(db, stmt_sql[id]);
+	return MS_OK;
+}
+
+/* Run a query whose answer is whether it has a row: *found. */
+static int
+exists_stmt(struct db *db, sqlite3_stmt *s, enum stmt_id id, int *found)
+{
+	int rc = sqlite3_step(s);
+
+	*found = rc == SQLITE_ROW;
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return db_fail(db, stmt_sql[id]);
 	return MS_OK;
 }
@@ -363,9 +402,24 @@ db_open(struct db **out, const char *path, int create, struct err *e)
 		char pragma[64];
 
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", v + 1);
-		if (exec_sql(db, "BEGIN IMMEDIATE") != MS_OK ||
-		    exec_sql(db, migrations[v]) != MS_OK ||
-		    exec_sql(db, pragma) != MS_OK ||
+		if (exec_sql(db, "BEGIN IMMEDIATE") != MS_OK) {
+			db_close(db);
+			return MS_FATAL;
+		}
+		if (sqlite3_exec(db->h, migrations[v], NULL, NULL, NULL) !=
+		    SQLITE_OK) {
+			/* Not the tables of our schema v: not ours to fix. */
+			char why[256];
+
+			snprintf(why, sizeof(why), "does not have the expected "
+			    "tables (upgrading it to schema %d: %s)", v + 1,
+			    sqlite3_errmsg(db->h));
+			(void)sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+			damaged(db, why);
+			db_close(db);
+			return MS_FATAL;
+		}
+		if (exec_sql(db, pragma) != MS_OK ||
 		    exec_sql(db, "COMMIT") != MS_OK) {
 			db_close(db);
 			return MS_FATAL;
@@ -688,6 +742,157 @@ db_record_dup(struct db *db, int64_t source_id, int64_t dest_id,
 	return exec_stmt(db, s, S_RECORD_DUP);
 }
 
+/*
+ * The smallest string above every string that starts with p: p with its
+ * last byte below 0xff incremented, what follows dropped.  Empty when
+ * there is none (p is all 0xff): then no upper bound.
+ */
+static void
+prefix_end(struct buf *out, const char *p)
+{
+	size_t n = strlen(p);
+
+	buf_reset(out);
+	while (n > 0 && (unsigned char)p[n - 1] == 0xff)
+		n--;
+	if (n == 0)
+		return;
+	buf_add(out, p, n);
+	out->s[n - 1] = (char)((unsigned char)out->s[n - 1] + 1);
+}
+
+/* Whether a key of FOLDER from the source in DEST lies in [lo, hi). */
+static int
+key_in_range(struct db *db, int64_t source_id, int64_t dest_id,
+    const char *folder, const char *lo, const char *hi, int *found)
+{
+	sqlite3_stmt *s = prep(db, S_KEY_RANGE);
+
+	if (s == NULL)
+		return MS_FATAL;
+	sqlite3_bind_int64(s, 1, source_id);
+	sqlite3_bind_int64(s, 2, dest_id);
+	sqlite3_bind_text(s, 3, lo, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, hi, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, folder, -1, SQLITE_STATIC);
+	return exists_stmt(db, s, S_KEY_RANGE, found);
+}
+
+int
+db_keys_outside(struct db *db, int64_t source_id, int64_t dest_id,
+    const char *folder, const char *within, const char *prefix, int *found)
+{
+	struct buf end = BUF_INIT;
+	int st;
+
+	*found = 0;
+	/* [within, prefix), then [end of prefix, end of within). */
+	st = key_in_range(db, source_id, dest_id, folder, within, prefix,
+	    found);
+	if (st == MS_OK && !*found) {
+		struct buf wend = BUF_INIT;
+
+		prefix_end(&end, prefix);
+		prefix_end(&wend, within);
+		if (end.len == 0 || wend.len == 0)
+			*found = 1;	/* cannot tell: say yes */
+		else
+			st = key_in_range(db, source_id, dest_id, folder,
+			    end.s, wend.s, found);
+		buf_release(&wend);
+	}
+	buf_release(&end);
+	return st;
+}
+
+int
+db_find_key(struct db *db, int64_t source_id, int64_t dest_id,
+    const char *key, int64_t *id)
+{
+	sqlite3_stmt *s = prep(db, S_FIND_KEY);
+	int rc;
+
+	*id = 0;
+	if (s == NULL)
+		return MS_FATAL;
+	sqlite3_bind_int64(s, 1, source_id);
+	sqlite3_bind_int64(s, 2, dest_id);
+	sqlite3_bind_text(s, 3, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(db, stmt_sql[S_FIND_KEY]);
+	return MS_OK;
+}
+
+int
+db_find_like(struct db *db, int64_t source_id, int64_t dest_id,
+    const char *folder, const char *message_id, int64_t size,
+    const char *not_prefix, int64_t *id)
+{
+	sqlite3_stmt *s = prep(db, S_FIND_LIKE);
+	int rc;
+
+	*id = 0;
+	if (s == NULL)
+		return MS_FATAL;
+	sqlite3_bind_int64(s, 1, source_id);
+	sqlite3_bind_int64(s, 2, dest_id);
+	sqlite3_bind_text(s, 3, folder, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, size);
+	if (not_prefix != NULL)
+		sqlite3_bind_text(s, 6, not_prefix, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(db, stmt_sql[S_FIND_LIKE]);
+	return MS_OK;
+}
+
+int
+db_rekey(struct db *db, int64_t id, const char *key, int *done)
+{
+	sqlite3_stmt *s = prep(db, S_REKEY);
+
+	*done = 0;
+	if (s == NULL)
+		return MS_FATAL;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+	if (exec_stmt(db, s, S_REKEY) != MS_OK)
+		return MS_FATAL;
+	*done = sqlite3_changes(db->h) > 0;
+	return MS_OK;
+}
+
+int
+db_record_place(struct db *db, int64_t source_id, int64_t dest_id,
+    int64_t run_id, const struct msg *m, int64_t id)
+{
+	sqlite3_stmt *s = prep(db, S_RECORD_PLACE);
+
+	if (s == NULL)
+		return MS_FATAL;
+	sqlite3_bind_int64(s, 1, source_id);
+	sqlite3_bind_text(s, 2, m->key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, dest_id);
+	sqlite3_bind_int64(s, 4, run_id);
+	sqlite3_bind_text(s, 5, m->folder, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, msg_best_date(m));
+	sqlite3_bind_int64(s, 7, m->flags);
+	if (m->keywords != NULL && *m->keywords)
+		sqlite3_bind_text(s, 8, m->keywords, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 9, id);
+	return exec_stmt(db, s, S_RECORD_PLACE);
+}
+
 int
 db_has_messages(struct db *db, int64_t source_id, int64_t dest_id, int *has)
 {
@@ -712,7 +917,6 @@ db_file_saved(struct db *db, int64_t source_id, int64_t dest_id,
     const char *file, const char *stamp, int *saved)
 {
 	sqlite3_stmt *s = prep(db, S_FILE_GET);
-	int rc;
 
 	*saved = 0;
 	if (s == NULL)
@@ -721,13 +925,7 @@ db_file_saved(struct db *db, int64_t source_id, int64_t dest_id,
 	sqlite3_bind_int64(s, 2, dest_id);
 	sqlite3_bind_text(s, 3, file, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, stamp, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	*saved = rc == SQLITE_ROW;
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(db, stmt_sql[S_FILE_GET]);
-	return MS_OK;
+	return exists_stmt(db, s, S_FILE_GET, saved);
 }
 
 int

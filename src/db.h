@@ -112,6 +112,34 @@ int db_record_dup(struct db *db, int64_t source_id, int64_t dest_id,
     int64_t run_id, const struct msg *m, const char *stamp,
     const unsigned char sha256[32], int64_t dup_of);
 
+/*
+ * Messages saved under another key (source.h, saved_as()).
+ *
+ * db_keys_outside(): whether a message of FOLDER from this source in DEST
+ * has a key that starts with `within` but not with `prefix` (two range
+ * searches on the key index).
+ * db_find_key(): the id of the row with this key, 0 when none.
+ * db_find_like(): the id of a row of FOLDER with this Message-ID and
+ * size, whose key does not start with not_prefix (NULL: any key); 0 when
+ * none.
+ * db_rekey(): row id takes KEY (inside the open batch); *done is 0 when
+ * another row has that key already.
+ * db_record_place(): record m as one more place of the bytes of row id:
+ * its file range, hashes and Message-ID, m's key, folder, date, flags
+ * and keywords, dup_of the row that holds those bytes (inside the open
+ * batch; nothing when m's key is recorded already).
+ */
+int db_keys_outside(struct db *db, int64_t source_id, int64_t dest_id,
+    const char *folder, const char *within, const char *prefix, int *found);
+int db_find_key(struct db *db, int64_t source_id, int64_t dest_id,
+    const char *key, int64_t *id);
+int db_find_like(struct db *db, int64_t source_id, int64_t dest_id,
+    const char *folder, const char *message_id, int64_t size,
+    const char *not_prefix, int64_t *id);
+int db_rekey(struct db *db, int64_t id, const char *key, int *done);
+int db_record_place(struct db *db, int64_t source_id, int64_t dest_id,
+    int64_t run_id, const struct msg *m, int64_t id);
+
 /* The sink's resume state for DEST (NULL when none); valid until the
    next db call. */
 int db_get_state(struct db *db, int64_t dest_id, const char **state);

@@ -67,6 +67,27 @@ struct source_ops {
 	void (*close)(struct source *);
 };
 
+/*
+ * How source->saved_as() finds the saved copy of a message m (strings
+ * borrowed from the reader for the call):
+ *   key         the saved copy's key (Gmail: the X-GM-MSGID key of the
+ *               \All folder); else
+ *   message_id  its Message-ID, with the angle brackets, and m->size,
+ *               in `folder` (NULL: m->folder).
+ *   other_than  NULL: m is recorded as one more place of the saved copy
+ *               (a row pointing at its bytes, like --dedupe does).
+ *               Else a key prefix: the saved copy's key must not have it
+ *               (it is of an older numbering of the folder) and its
+ *               record takes m's key (flags and keywords stay those of
+ *               the saved bytes).
+ */
+struct saved_match {
+	const char *key;
+	const char *message_id;
+	const char *folder;
+	const char *other_than;
+};
+
 struct source {
 	const struct source_ops *ops;
 	void *data;		/* owned by the format */
@@ -90,6 +111,28 @@ struct source {
 	 */
 	int (*file_saved)(void *arg, const char *file, const char *stamp);
 	void (*file_done)(void *arg, const char *file, const char *stamp);
+	/*
+	 * Messages saved under another key, so a network reader need not
+	 * download them again (IMAP after a UIDVALIDITY change, Gmail's
+	 * label folders).  Both may be NULL; they use saved_arg.
+	 *
+	 * renumbered(arg, folder, within, prefix) returns 1 when the index
+	 * holds messages of FOLDER whose keys start with WITHIN but not with
+	 * PREFIX: the source numbered the folder anew (its keys start with
+	 * WITHIN, those of its current numbering with PREFIX), so its saved
+	 * messages are worth looking for with saved_as().
+	 *
+	 * saved_as(arg, m, q) looks for a saved message that is m under
+	 * another key (struct saved_match says how).  When it finds one it
+	 * records m under m->key as that copy (nothing is written to DEST)
+	 * and returns 1: the pipeline then finds m saved and does not read
+	 * it.  0 when there is none (m is to be read), -1 when the index
+	 * failed.
+	 */
+	int (*renumbered)(void *arg, const char *folder, const char *within,
+	    const char *prefix);
+	int (*saved_as)(void *arg, const struct msg *m,
+	    const struct saved_match *q);
 };
 
 /*
