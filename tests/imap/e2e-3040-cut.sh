@@ -4,7 +4,8 @@
 # messages, or in the middle of a large message fetched in ranges).
 # mailsave reconnects with back-off and goes on; the export is exact.
 # When every connection is cut, it gives up cleanly (exit 3) and the next
-# run finishes the job without fetching twice.
+# run finishes the job without fetching twice.  A drip-feeding server is
+# cut too.
 . "$SRCDIR/tests/imap/lib.sh"
 
 new_user t3040
@@ -45,5 +46,18 @@ test_expect_success 'the next run finishes the job exactly' '
     tool check-mbox oracle.tsv resumed
 '
 stop_proxy
+
+# A server that drip-feeds (a byte every 0.2 s, never silent for the 1 s
+# time-out) is cut after four time-outs of too little data, and the export
+# goes on over a new connection.
+test_expect_success 'a drip-feeding server is cut; the export finishes' '
+    start_proxy_for d20000 &&
+    ms_imap -v export --timeout 1 --from "$(proxied_url)" --to eml -o drip &&
+    stop_proxy &&
+    cat err && test "$rc" = 0 &&
+    test "$(grep -c "^conn" proxy.log)" -ge 2 &&
+    grep -q "too slow" err &&
+    tool check-eml oracle.tsv drip
+'
 
 test_done

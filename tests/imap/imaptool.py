@@ -19,6 +19,10 @@ Commands (USER and PASS are an account in the passwd-file):
   recreate USER PASS FOLDER      delete and create FOLDER again with the
                                  same messages (a new UIDVALIDITY)
   uidvalidity USER PASS FOLDER   print the folder's UIDVALIDITY
+  gmail-seed USER PASS           a Gmail-like layout: every message in
+                                 "[Gmail]/Alle Nachrichten" (\\All), the
+                                 same bytes again in label folders, one
+                                 message in [Gmail]/Spam only
   check-eml ORACLE DIR           DIR (eml export) holds exactly ORACLE
   check-maildir ORACLE DIR       DIR (maildir export) holds ORACLE, flags too
   create USER PASS FOLDER         create FOLDER (a display path)
@@ -353,6 +357,36 @@ def cmd_uidvalidity(user, password, folder):
     print(re.search(rb"UIDVALIDITY (\d+)", data[0]).group(1).decode())
 
 
+def gmail_corpus():
+    """(message, label folders) of the Gmail layout, and the Spam one."""
+    def body(i, lines):
+        return b"".join(b"Line %d of message %d, long enough to count.\r\n"
+                        % (n, i) for n in range(lines))
+    msgs = [msg("gmail %d" % i, body(i, 300 + 40 * i)) for i in range(1, 7)]
+    msgs.append(b"From: nobody@example.org\r\nSubject: gmail 7, no "
+                b"Message-ID\r\n\r\n" + body(7, 350))
+    labels = [["INBOX", "Donn\u00e9es"], ["INBOX", "Work"], ["Work"],
+              ["Work/Projects"], ["[Gmail]/Sent Mail"], ["Donn\u00e9es"],
+              ["INBOX"]]
+    spam = msg("spam", body(8, 200))
+    return list(zip(msgs, labels)), spam
+
+
+def cmd_gmail_seed(user, password):
+    m = connect(user, password)
+    for f in ("[Gmail]/Alle Nachrichten", "[Gmail]/Sent Mail",
+              "[Gmail]/Spam", "Work", "Work/Projects", "Donn\u00e9es"):
+        create(m, f)
+    d0 = 1600000000
+    corpus, spam = gmail_corpus()
+    for i, (data, labels) in enumerate(corpus):
+        flags = "(\\Seen)" if i % 2 == 0 else None
+        for folder in ["[Gmail]/Alle Nachrichten"] + labels:
+            append(m, folder, flags, d0 + 3600 * i, data)
+    append(m, "[Gmail]/Spam", None, d0 - 3600, spam)
+    m.logout()
+
+
 # --- checks of an export against the oracle ---
 
 def read_oracle(path):
@@ -532,6 +566,7 @@ def main(argv):
         "create": (cmd_create, 3),
         "big": (cmd_big, 4), "dump": (cmd_dump, 3),
         "recreate": (cmd_recreate, 3), "pop3-dump": (cmd_pop3_dump, 3), "uidvalidity": (cmd_uidvalidity, 3),
+        "gmail-seed": (cmd_gmail_seed, 2),
         "check-eml": (cmd_check_eml, 2),
         "check-maildir": (cmd_check_maildir, 2),
         "check-mbox": (cmd_check_mbox, 2),
