@@ -57,5 +57,11 @@ asan: test-deps
 bench: build
 	MAILSAVE=$(CURDIR)/$(BUILD)/mailsave bash bench/run.sh
 
+# mailsave against mbsync on a private Dovecot (needs dovecot-imapd and
+# isync; bench/README.md).
+.PHONY: bench-imap
+bench-imap: build
+	MAILSAVE=$(CURDIR)/$(BUILD)/mailsave bash bench/imap.sh
+
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
