@@ -14,6 +14,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1483,4 +1485,151 @@ net_civil_to_unix(int year, int mon, int day, int hour, int min, int sec,
 	int64_t off = zsign * ((zabs / 100) * 3600 + (zabs % 100) * 60);
 
 	return days * 86400 + hour * 3600 + min * 60 + sec - off;
+}
+
+/* ---- the drip-feed watchdog ---- */
+
+struct net_watchdog {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int stop;		/* under mu */
+	int fd;			/* under mu; -1 when none */
+	unsigned timeout;
+	atomic_int armed;
+	_Atomic uint64_t rx;
+	char why[96];		/* under mu; "" unless it cut */
+};
+
+static double
+wd_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void *
+wd_main(void *arg)
+{
+	struct net_watchdog *wd = arg;
+	double t0 = 0, window = (double)NET_DRIP_WINDOWS * wd->timeout;
+	uint64_t b0 = 0;
+	int was_armed = 0;
+
+	pthread_mutex_lock(&wd->mu);
+	while (!wd->stop) {
+		struct timespec until;
+		double now;
+		uint64_t got;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 250 * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		(void)pthread_cond_timedwait(&wd->cv, &wd->mu, &until);
+		if (wd->stop)
+			break;
+		if (!atomic_load(&wd->armed) || wd->fd < 0 || wd->why[0]) {
+			was_armed = 0;
+			continue;
+		}
+		now = wd_now();
+		if (!was_armed) {
+			was_armed = 1;
+			t0 = now;
+			b0 = atomic_load(&wd->rx);
+			continue;
+		}
+		if (now - t0 < window)
+			continue;
+		got = atomic_load(&wd->rx) - b0;
+		if ((double)got < NET_DRIP_RATE * (now - t0)) {
+			snprintf(wd->why, sizeof(wd->why), "the server sent only "
+			    "%llu bytes in %.0f s", (unsigned long long)got,
+			    now - t0);
+			(void)shutdown(wd->fd, SHUT_RDWR);
+		}
+		t0 = now;
+		b0 = atomic_load(&wd->rx);
+	}
+	pthread_mutex_unlock(&wd->mu);
+	return NULL;
+}
+
+struct net_watchdog *
+net_watchdog_new(unsigned timeout)
+{
+	struct net_watchdog *wd = xcalloc(1, sizeof(*wd));
+
+	wd->fd = -1;
+	wd->timeout = timeout ? timeout : 60;
+	pthread_mutex_init(&wd->mu, NULL);
+	pthread_cond_init(&wd->cv, NULL);
+	if (pthread_create(&wd->thread, NULL, wd_main, wd) != 0) {
+		pthread_mutex_destroy(&wd->mu);
+		pthread_cond_destroy(&wd->cv);
+		free(wd);
+		return NULL;
+	}
+	return wd;
+}
+
+void
+net_watchdog_free(struct net_watchdog *wd)
+{
+	if (wd == NULL)
+		return;
+	pthread_mutex_lock(&wd->mu);
+	wd->stop = 1;
+	pthread_cond_signal(&wd->cv);
+	pthread_mutex_unlock(&wd->mu);
+	pthread_join(wd->thread, NULL);
+	pthread_mutex_destroy(&wd->mu);
+	pthread_cond_destroy(&wd->cv);
+	free(wd);
+}
+
+void
+net_watchdog_fd(struct net_watchdog *wd, int fd)
+{
+	if (wd == NULL)
+		return;
+	pthread_mutex_lock(&wd->mu);
+	wd->fd = fd;
+	if (fd >= 0)
+		wd->why[0] = '\0';
+	pthread_mutex_unlock(&wd->mu);
+}
+
+void
+net_watchdog_arm(struct net_watchdog *wd, int on)
+{
+	if (wd != NULL)
+		atomic_store(&wd->armed, on);
+}
+
+void
+net_watchdog_rx(struct net_watchdog *wd, size_t n)
+{
+	if (wd != NULL)
+		atomic_fetch_add(&wd->rx, n);
+}
+
+int
+net_watchdog_why(struct net_watchdog *wd, char *out, size_t n)
+{
+	int cut;
+
+	if (wd == NULL)
+		return 0;
+	pthread_mutex_lock(&wd->mu);
+	cut = wd->why[0] != '\0';
+	if (cut)
+		snprintf(out, n, "%s", wd->why);
+	pthread_mutex_unlock(&wd->mu);
+	return cut;
 }

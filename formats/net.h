@@ -263,6 +263,38 @@ void net_base64(struct buf *out, const void *data, size_t len);
 int net_unbase64(struct buf *out, const char *s, size_t n);
 
 /*
+ * A guard against servers that drip-feed: a byte now and then, never
+ * silent long enough for the read time-out, would hold a backup for ever
+ * (libetpan's time-out covers only the wait for the first byte of a read,
+ * and GnuTLS then waits inside a TLS record without one).  A thread
+ * measures what arrives while the reader is armed (waiting on the server,
+ * not while the pipeline writes): over every window of NET_DRIP_WINDOWS
+ * time-outs the server must send NET_DRIP_RATE bytes a second on average,
+ * else the thread shuts the socket down, the blocked read fails, and the
+ * reader reconnects as after any drop.  Without a thread (none could be
+ * started) the calls do nothing.
+ */
+#define NET_DRIP_WINDOWS	4
+#define NET_DRIP_RATE		256	/* bytes per second */
+
+struct net_watchdog;
+
+/* Owned by the caller; timeout in seconds (the read time-out). */
+struct net_watchdog *net_watchdog_new(unsigned timeout);
+void net_watchdog_free(struct net_watchdog *wd);
+/* The socket of a new connection, or -1 when there is none. */
+void net_watchdog_fd(struct net_watchdog *wd, int fd);
+/* on: the reader now waits on the server; 0: it is done for now. */
+void net_watchdog_arm(struct net_watchdog *wd, int on);
+/* n more bytes arrived (from the protocol logger; any thread). */
+void net_watchdog_rx(struct net_watchdog *wd, size_t n);
+/*
+ * Why the watchdog cut the current connection ("the server sent only 12
+ * bytes in 240 s"), copied into out; 0 when it did not.
+ */
+int net_watchdog_why(struct net_watchdog *wd, char *out, size_t n);
+
+/*
  * Seconds since the epoch of a civil date and time with a zone offset in
  * the form +HHMM as an integer (-0500 is -500).
  */

@@ -77,8 +77,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,19 +109,6 @@
 #define IMAP_LAST_MAX		512		/* server words kept */
 #define IMAP_BACKOFF_MAX	30000		/* ms */
 #define IMAP_MID_MAX		(16u << 10)	/* a Message-ID header */
-/*
- * A server that drip-feeds (a byte now and then, never silent long enough
- * for the read time-out) would hold a backup for ever: libetpan's time-out
- * covers only the wait for the first byte of a read, and GnuTLS then waits
- * inside a TLS record without one.  So a watchdog thread measures what
- * arrives while the reader is at work (not while the pipeline writes):
- * over every window of IMAP_DRIP_WINDOWS time-outs the server must send
- * IMAP_DRIP_RATE bytes a second on average, else the watchdog shuts the
- * socket down, the blocked read fails, and the connection is made again
- * like any dropped one (bounded retries).
- */
-#define IMAP_DRIP_WINDOWS	4
-#define IMAP_DRIP_RATE		256		/* bytes per second */
 
 enum rec_state {
 	R_META,		/* metadata only */
@@ -225,16 +210,7 @@ struct imap {
 	char last[IMAP_LAST_MAX];	/* the tail of what the server said */
 	size_t nlast;
 
-	/* The drip-feed watchdog (IMAP_DRIP_RATE); wd_mu guards fd. */
-	pthread_t wd;
-	int wd_running;
-	pthread_mutex_t wd_mu;
-	pthread_cond_t wd_cv;
-	int wd_stop;		/* under wd_mu */
-	int fd;			/* the connection's socket, -1 when none */
-	atomic_int armed;	/* the reader is waiting on the server */
-	_Atomic uint64_t rx;	/* bytes received so far */
-	char dripped[96];	/* why the link was cut, or "" */
+	struct net_watchdog *wd;	/* owned: cuts drip-feeding servers */
 
 	enum gm_mode gm;
 	int gm_all;		/* folders[0] is Gmail's \All folder */
@@ -271,77 +247,6 @@ bytes_free(struct bytes *b)
 	memset(b, 0, sizeof(*b));
 }
 
-static double
-mono(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
-
-static void *
-watchdog(void *arg)
-{
-	struct imap *im = arg;
-	double t0 = 0;
-	uint64_t b0 = 0;
-	int was_armed = 0;
-
-	pthread_mutex_lock(&im->wd_mu);
-	while (!im->wd_stop) {
-		struct timespec until;
-		double now = mono(), window;
-
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += 250 * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-		(void)pthread_cond_timedwait(&im->wd_cv, &im->wd_mu, &until);
-		if (im->wd_stop)
-			break;
-		if (!atomic_load(&im->armed) || im->fd < 0 || im->dripped[0]) {
-			was_armed = 0;
-			continue;
-		}
-		now = mono();
-		if (!was_armed) {
-			was_armed = 1;
-			t0 = now;
-			b0 = atomic_load(&im->rx);
-			continue;
-		}
-		window = (double)IMAP_DRIP_WINDOWS * im->no.timeout;
-		if (now - t0 < window)
-			continue;
-		uint64_t got = atomic_load(&im->rx) - b0;
-
-		if ((double)got < IMAP_DRIP_RATE * (now - t0)) {
-			snprintf(im->dripped, sizeof(im->dripped), "the server "
-			    "sent only %llu bytes in %.0f s",
-			    (unsigned long long)got, now - t0);
-			(void)shutdown(im->fd, SHUT_RDWR);
-		}
-		t0 = now;
-		b0 = atomic_load(&im->rx);
-	}
-	pthread_mutex_unlock(&im->wd_mu);
-	return NULL;
-}
-
-/* The socket of a new connection (or -1), under the watchdog's lock. */
-static void
-wd_set_fd(struct imap *im, int fd)
-{
-	pthread_mutex_lock(&im->wd_mu);
-	im->fd = fd;
-	if (fd >= 0)
-		im->dripped[0] = '\0';
-	pthread_mutex_unlock(&im->wd_mu);
-}
-
 /* Keep the tail of the data the server sent, for error messages. */
 static void
 imap_logger(mailimap *s, int type, const char *str, size_t size, void *ctx)
@@ -351,7 +256,7 @@ imap_logger(mailimap *s, int type, const char *str, size_t size, void *ctx)
 	(void)s;
 	if (type != MAILSTREAM_LOG_TYPE_DATA_RECEIVED || str == NULL)
 		return;
-	atomic_fetch_add(&im->rx, size);
+	net_watchdog_rx(im->wd, size);
 	if (size >= IMAP_LAST_MAX) {
 		memcpy(im->last, str + size - IMAP_LAST_MAX, IMAP_LAST_MAX);
 		im->nlast = IMAP_LAST_MAX;
@@ -462,16 +367,16 @@ imap_fail(struct imap *im, int code, int r, const char *fmt, ...)
 static int
 imap_fail(struct imap *im, int code, int r, const char *fmt, ...)
 {
-	char what[256];
+	char what[256], why[96];
 	const char *w = imap_words(im);
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	if (im->dripped[0])
+	if (net_watchdog_why(im->wd, why, sizeof(why)))
 		return err_set(&im->src->err, code, 0, "%s: %s (too slow: "
-		    "connection cut)", what, im->dripped);
+		    "connection cut)", what, why);
 	if (*w != '\0' && !imap_broken(r))
 		return err_set(&im->src->err, code, 0, "%s: %s", what, w);
 	if (*w != '\0')
@@ -492,7 +397,7 @@ imap_drop(struct imap *im)
 		mailimap_free(im->s);
 		im->s = NULL;
 	}
-	wd_set_fd(im, -1);
+	net_watchdog_fd(im->wd, -1);
 	im->mode = H_OFF;
 	im->selected = 0;
 }
@@ -725,7 +630,7 @@ imap_connect(struct imap *im)
 	if (net_connect(im->sp.host, im->sp.port, im->no.timeout, &fd,
 	    &im->src->err) != MS_OK)
 		return MS_FATAL;
-	wd_set_fd(im, fd);
+	net_watchdog_fd(im->wd, fd);
 	im->s = mailimap_new(0, NULL);
 	if (im->s == NULL) {
 		close(fd);
@@ -2147,15 +2052,7 @@ imap_free(struct imap *im)
 			(void)mailimap_logout(im->s);
 		imap_drop(im);
 	}
-	if (im->wd_running) {
-		pthread_mutex_lock(&im->wd_mu);
-		im->wd_stop = 1;
-		pthread_cond_signal(&im->wd_cv);
-		pthread_mutex_unlock(&im->wd_mu);
-		pthread_join(im->wd, NULL);
-	}
-	pthread_mutex_destroy(&im->wd_mu);
-	pthread_cond_destroy(&im->wd_cv);
+	net_watchdog_free(im->wd);
 	recs_clear(im);
 	free(im->recs);
 	folders_free(im);
@@ -2217,12 +2114,6 @@ imap_open(struct source *src, const char *spec, const struct opts *o)
 	struct imap *im = xcalloc(1, sizeof(*im));
 	int st;
 
-	im->fd = -1;
-	pthread_mutex_init(&im->wd_mu, NULL);
-	pthread_cond_init(&im->wd_cv, NULL);
-	/* Without the thread only the drip-feed guard is lost. */
-	atomic_store(&im->armed, 1);	/* imap_open_w() disarms */
-	im->wd_running = pthread_create(&im->wd, NULL, watchdog, im) == 0;
 	im->src = src;
 	buf_init(&im->key);
 	buf_init(&im->kw);
@@ -2234,6 +2125,8 @@ imap_open(struct source *src, const char *spec, const struct opts *o)
 	}
 	src->data = im;
 	net_opts_init(&im->no, o);
+	im->wd = net_watchdog_new(im->no.timeout);
+	net_watchdog_arm(im->wd, 1);	/* imap_open_w() disarms */
 	im->verbose = o != NULL ? o->verbose : 0;
 	if (im->no.tls_none && im->sp.implicit_tls)
 		return err_set(&src->err, MS_FATAL, 0, "%s: --tls=none "
@@ -2519,7 +2412,7 @@ imap_open_w(struct source *src, const char *spec, const struct opts *o)
 	struct imap *im = src->data;
 
 	if (im != NULL)
-		atomic_store(&im->armed, 0);
+		net_watchdog_arm(im->wd, 0);
 	return st;
 }
 
@@ -2529,9 +2422,9 @@ imap_next_w(struct source *src, struct msg *m)
 	struct imap *im = src->data;
 	int st;
 
-	atomic_store(&im->armed, 1);
+	net_watchdog_arm(im->wd, 1);
 	st = imap_next(src, m);
-	atomic_store(&im->armed, 0);
+	net_watchdog_arm(im->wd, 0);
 	return st;
 }
 
@@ -2541,9 +2434,9 @@ imap_read_w(struct source *src, void *buf, size_t len, size_t *got)
 	struct imap *im = src->data;
 	int st;
 
-	atomic_store(&im->armed, 1);
+	net_watchdog_arm(im->wd, 1);
 	st = imap_read(src, buf, len, got);
-	atomic_store(&im->armed, 0);
+	net_watchdog_arm(im->wd, 0);
 	return st;
 }
 
@@ -2554,9 +2447,9 @@ imap_folders_w(struct source *src, int (*cb)(const struct folder_info *,
 	struct imap *im = src->data;
 	int st;
 
-	atomic_store(&im->armed, 1);
+	net_watchdog_arm(im->wd, 1);
 	st = imap_folders(src, cb, arg);
-	atomic_store(&im->armed, 0);
+	net_watchdog_arm(im->wd, 0);
 	return st;
 }
 

@@ -80,6 +80,7 @@ struct pop3 {
 	size_t rlen, rpos;
 
 	struct buf key, line;
+	struct net_watchdog *wd;	/* owned: cuts drip-feeding servers */
 };
 
 static void
@@ -89,7 +90,35 @@ pop3_drop(struct pop3 *pp)
 		mailpop3_free(pp->p);
 		pp->p = NULL;
 	}
+	net_watchdog_fd(pp->wd, -1);
 	pp->retr = 0;
+}
+
+/* Count what the server sends, for the drip-feed watchdog (net.h). */
+static void
+pop3_logger(mailpop3 *s, int type, const char *str, size_t size, void *ctx)
+{
+	struct pop3 *pp = ctx;
+
+	(void)s;
+	(void)str;
+	if (type == MAILSTREAM_LOG_TYPE_DATA_RECEIVED)
+		net_watchdog_rx(pp->wd, size);
+}
+
+/* "connection lost", or why the watchdog cut it; in a static buffer. */
+static const char *
+pop3_lost(struct pop3 *pp)
+{
+	static char why[128];
+	char cut[96];
+
+	if (net_watchdog_why(pp->wd, cut, sizeof(cut)))
+		snprintf(why, sizeof(why), "connection cut: %s (too slow)",
+		    cut);
+	else
+		snprintf(why, sizeof(why), "connection lost");
+	return why;
 }
 
 static int
@@ -406,6 +435,8 @@ pop3_connect(struct pop3 *pp)
 		return err_set(&pp->src->err, MS_FATAL, ENOMEM, "pop3");
 	}
 	mailpop3_set_timeout(pp->p, pp->no.timeout);
+	mailpop3_set_logger(pp->p, pop3_logger, pp);
+	net_watchdog_fd(pp->wd, fd);
 	if (pp->sp.implicit_tls)
 		ms = mailstream_ssl_open_with_callback_timeout(fd,
 		    pp->no.timeout, pop3_tls_setup, pp);
@@ -545,6 +576,7 @@ pop3_free(struct pop3 *pp)
 		return;
 	/* No QUIT: see the top of the file. */
 	pop3_drop(pp);
+	net_watchdog_free(pp->wd);
 	msgs_free(pp);
 	free(pp->raw);
 	net_password_free(pp->password);
@@ -570,6 +602,8 @@ pop3_open(struct source *src, const char *spec, const struct opts *o)
 	src->data = pp;
 	pp->raw = xmalloc(POP3_RAW);
 	net_opts_init(&pp->no, o);
+	pp->wd = net_watchdog_new(pp->no.timeout);
+	net_watchdog_arm(pp->wd, 1);	/* pop3_open_w() disarms */
 	pp->verbose = o != NULL ? o->verbose : 0;
 	if (pp->no.tls_none && pp->sp.implicit_tls)
 		return err_set(&src->err, MS_FATAL, 0, "%s: --tls=none "
@@ -628,10 +662,12 @@ pop3_retr(struct pop3 *pp)
 	    mailstream_flush(ms) != 0 ||
 	    (line = mailstream_read_line(ms, pp->p->pop3_stream_buffer)) ==
 	    NULL) {
+		const char *why = pop3_lost(pp);
+
 		pop3_drop(pp);
 		pp->fails++;
-		return err_set(&pp->src->err, MS_SKIP, 0, "message %u: "
-		    "connection lost", pp->cur->idx);
+		return err_set(&pp->src->err, MS_SKIP, 0, "message %u: %s",
+		    pp->cur->idx, why);
 	}
 	if (strncmp(line, "+OK", 3) != 0) {
 		buf_reset(&pp->line);
@@ -771,11 +807,12 @@ pop3_read(struct source *src, void *buf, size_t len, size_t *got)
 
 			if (r <= 0) {
 				unsigned idx = pp->cur->idx;
+				const char *why = pop3_lost(pp);
 
 				pop3_drop(pp);
 				pp->fails++;
 				return err_set(&src->err, MS_SKIP, 0, "message "
-				    "%u: connection lost in the middle", idx);
+				    "%u: %s in the middle", idx, why);
 			}
 			pp->rlen = (size_t)r;
 			pp->rpos = 0;
@@ -819,13 +856,49 @@ pop3_close(struct source *src)
 	src->data = NULL;
 }
 
+/* The entry points, armed for the watchdog while they wait on the server. */
+static int
+pop3_open_w(struct source *src, const char *spec, const struct opts *o)
+{
+	int st = pop3_open(src, spec, o);
+	struct pop3 *pp = src->data;
+
+	if (pp != NULL)
+		net_watchdog_arm(pp->wd, 0);
+	return st;
+}
+
+static int
+pop3_next_w(struct source *src, struct msg *m)
+{
+	struct pop3 *pp = src->data;
+	int st;
+
+	net_watchdog_arm(pp->wd, 1);
+	st = pop3_next(src, m);
+	net_watchdog_arm(pp->wd, 0);
+	return st;
+}
+
+static int
+pop3_read_w(struct source *src, void *buf, size_t len, size_t *got)
+{
+	struct pop3 *pp = src->data;
+	int st;
+
+	net_watchdog_arm(pp->wd, 1);
+	st = pop3_read(src, buf, len, got);
+	net_watchdog_arm(pp->wd, 0);
+	return st;
+}
+
 const struct source_ops pop3_source = {
 	.name = "pop3",
 	.prefix = NULL,
 	.probe = pop3_probe,
-	.open = pop3_open,
-	.next = pop3_next,
-	.read = pop3_read,
+	.open = pop3_open_w,
+	.next = pop3_next_w,
+	.read = pop3_read_w,
 	.folders = pop3_folders,
 	.close = pop3_close,
 };

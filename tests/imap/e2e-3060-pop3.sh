@@ -2,7 +2,8 @@
 # POP3: pop3s:// and pop3:// (STLS) export INBOX exactly as poplib reads
 # it; nothing on the server changes (no DELE, no QUIT, so Dovecot does not
 # even mark the messages \Seen); a second run fetches nothing; a new
-# message is the only one fetched next time.
+# message is the only one fetched next time.  Cut and drip-fed
+# connections skip one message, which the next run fetches.
 . "$SRCDIR/tests/imap/lib.sh"
 
 new_user t3060
@@ -59,6 +60,23 @@ test_expect_success 'the next run fetches the skipped one' '
     ms_imap export --from "$purl" --to eml -o cut --json &&
     test "$rc" = 0 && grep -q "\"messages\":1," out &&
     tool check-eml pop3b.tsv cut
+'
+stop_proxy
+
+# A server that drip-feeds the 3 MB message (a byte every 0.2 s, never
+# silent for the 1 s time-out) is cut after four time-outs of too little
+# data: that message is skipped and named, the others are saved, and the
+# next run fetches it.
+start_proxy "$MAILSAVE_POP3S_PORT" d300000
+purl="pop3s://$USER_NAME@$HOST:$PROXY_PORT"
+test_expect_success 'a drip-feeding server is cut; one message skipped (exit 1)' '
+    ms_imap export --timeout 1 --from "$purl" --to eml -o drip &&
+    cat err && test "$rc" = 1 && grep -q "too slow" err
+'
+test_expect_success 'the next run fetches the one that was cut' '
+    ms_imap export --from "$purl" --to eml -o drip --json &&
+    test "$rc" = 0 && grep -q "\"messages\":1," out &&
+    tool check-eml pop3b.tsv drip
 '
 stop_proxy
 
