@@ -283,6 +283,21 @@ exec_stmt(struct db *db, sqlite3_stmt *s, enum stmt_id id)
 	return MS_OK;
 }
 
+/* Run a query whose answer is an integer in its first row: *out. */
+static int
+id_stmt(struct db *db, sqlite3_stmt *s, enum stmt_id id, int64_t *out)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(db, stmt_sql[id]);
+	return MS_OK;
+}
+
 /* Run a query whose answer is whether it has a row: *found. */
 static int
 exists_stmt(struct db *db, sqlite3_stmt *s, enum stmt_id id, int *found)
@@ -654,7 +669,6 @@ db_find_sha(struct db *db, int64_t dest_id, const char *folder,
 {
 	enum stmt_id which = folder ? S_FIND_SHA_FOLDER : S_FIND_SHA_ANY;
 	sqlite3_stmt *s;
-	int rc;
 
 	*id = 0;
 	if (db->seen_dest != dest_id && load_seen(db, dest_id) != MS_OK)
@@ -667,14 +681,7 @@ db_find_sha(struct db *db, int64_t dest_id, const char *folder,
 	sqlite3_bind_blob(s, 2, sha256, 32, SQLITE_STATIC);
 	if (folder != NULL)
 		sqlite3_bind_text(s, 3, folder, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(db, stmt_sql[which]);
-	return MS_OK;
+	return id_stmt(db, s, which, id);
 }
 
 /*
@@ -810,7 +817,6 @@ db_find_key(struct db *db, int64_t source_id, int64_t dest_id,
     const char *key, int64_t *id)
 {
 	sqlite3_stmt *s = prep(db, S_FIND_KEY);
-	int rc;
 
 	*id = 0;
 	if (s == NULL)
@@ -818,14 +824,7 @@ db_find_key(struct db *db, int64_t source_id, int64_t dest_id,
 	sqlite3_bind_int64(s, 1, source_id);
 	sqlite3_bind_int64(s, 2, dest_id);
 	sqlite3_bind_text(s, 3, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(db, stmt_sql[S_FIND_KEY]);
-	return MS_OK;
+	return id_stmt(db, s, S_FIND_KEY, id);
 }
 
 int
@@ -834,7 +833,6 @@ db_find_like(struct db *db, int64_t source_id, int64_t dest_id,
     const char *not_prefix, int64_t *id)
 {
 	sqlite3_stmt *s = prep(db, S_FIND_LIKE);
-	int rc;
 
 	*id = 0;
 	if (s == NULL)
@@ -846,14 +844,7 @@ db_find_like(struct db *db, int64_t source_id, int64_t dest_id,
 	sqlite3_bind_int64(s, 5, size);
 	if (not_prefix != NULL)
 		sqlite3_bind_text(s, 6, not_prefix, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(db, stmt_sql[S_FIND_LIKE]);
-	return MS_OK;
+	return id_stmt(db, s, S_FIND_LIKE, id);
 }
 
 int
