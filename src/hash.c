@@ -27,7 +27,7 @@
 
 #define RING_SIZE	(4u << 20)
 #define WAKE_AT		(64u << 10)	/* queue this much before waking */
-#define INLINE_MAX	(64u << 10)	/* hash this much of a message inline */
+#define INLINE_MAX	(1u << 20)	/* hash this much of a message inline */
 
 /*
  * A single-producer, single-consumer ring.  head is advanced only by the
@@ -35,8 +35,13 @@
  * modulo RING_SIZE).  The worker sleeps when the ring is empty and is woken
  * only when WAKE_AT bytes are queued or the caller needs the digest.  The
  * first INLINE_MAX bytes of each message never enter the ring: the caller
- * hashes them itself, so small messages cost no copy, lock or thread
- * switch at all.
+ * hashes them itself, so most messages cost no copy, lock or thread
+ * switch at all.  The caller waits for the digest at the end of every
+ * message anyway, so the thread only pays off for the part of a large
+ * message it hashes while the caller is still reading and writing: below
+ * 1 MiB the hand-offs (a wake-up per WAKE_AT) cost more than they win
+ * (Apple Mail store of 5,000 messages: 12 % less wall time, 20 % less
+ * CPU than with 64 KiB).
  */
 struct hash_worker {
 	pthread_t thread;
