@@ -49,6 +49,7 @@
 #include "formats.h"
 #include "layout.h"
 #include "path.h"
+#include "tree_sink.h"
 #include "xalloc.h"
 
 #define TREE_BUF_SIZE		(64 * 1024)
@@ -112,21 +113,6 @@ struct tree {
 	struct buf path2;	/* scratch */
 };
 
-/*
- * The engine's operations, shared with write_maildir.c (which declares
- * them again; formats expose nothing else through headers).
- */
-int tree_sink_open(struct sink *snk, const char *dest, const char *tmp_sub,
-    const char *final_sub, void (*folder_dir)(struct buf *, const char *),
-    void (*file_name)(struct buf *, const struct msg *,
-    const unsigned char[32], unsigned),
-    int (*prepare)(int rootfd, const char *rel, struct err *e));
-int tree_sink_begin(struct sink *snk, const struct msg *m);
-int tree_sink_write(struct sink *snk, const void *p, size_t len);
-int tree_sink_end(struct sink *snk, const unsigned char sha256[32]);
-void tree_sink_abort(struct sink *snk);
-int tree_sink_checkpoint(struct sink *snk);
-int tree_sink_close(struct sink *snk);
 
 /*
  * The status for a failed call: a name that cannot be made skips this

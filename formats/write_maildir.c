@@ -18,19 +18,7 @@
 #include "formats.h"
 #include "layout.h"
 #include "path.h"
-
-/* The tree engine in write_eml.c (formats expose nothing through headers). */
-int tree_sink_open(struct sink *snk, const char *dest, const char *tmp_sub,
-    const char *final_sub, void (*folder_dir)(struct buf *, const char *),
-    void (*file_name)(struct buf *, const struct msg *,
-    const unsigned char[32], unsigned),
-    int (*prepare)(int rootfd, const char *rel, struct err *e));
-int tree_sink_begin(struct sink *snk, const struct msg *m);
-int tree_sink_write(struct sink *snk, const void *p, size_t len);
-int tree_sink_end(struct sink *snk, const unsigned char sha256[32]);
-void tree_sink_abort(struct sink *snk);
-int tree_sink_checkpoint(struct sink *snk);
-int tree_sink_close(struct sink *snk);
+#include "tree_sink.h"
 
 /*
  * Make cur/ new/ tmp/ inside the folder directory REL ("" for the root)
