@@ -1298,16 +1298,18 @@ mid_body_cb(int type, struct mailimap_msg_att_body_section *sec,
 	return true;
 }
 
-/* One message's Message-ID header arrived: look for its saved copy. */
-static void
-mid_att_cb(struct mailimap_msg_att *att, void *ctx)
+/*
+ * The UID, BODY section and RFC822.SIZE of one FETCH answer, each left as
+ * it was when absent (size may be NULL).  Returns which were present, as
+ * ATT_* bits.
+ */
+enum { ATT_UID = 1, ATT_BODY = 2, ATT_SIZE = 4 };
+
+static int
+att_statics(const struct mailimap_msg_att *att, uint32_t *uid,
+    const struct mailimap_msg_att_body_section **body, uint32_t *size)
 {
-	struct imap *im = ctx;
-	const struct mailimap_msg_att_body_section *body = NULL;
-	struct imap_rec *rec = NULL;
-	struct buf mid = BUF_INIT, prefix = BUF_INIT;
-	const char *text = im->mid;
-	size_t len = im->nmid;
+	int found = 0;
 
 	for (clistiter *it = clist_begin(att->att_list); it != NULL;
 	    it = clist_next(it)) {
@@ -1317,11 +1319,36 @@ mid_att_cb(struct mailimap_msg_att *att, void *ctx)
 		if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC ||
 		    (st = item->att_data.att_static) == NULL)
 			continue;
-		if (st->att_type == MAILIMAP_MSG_ATT_UID)
-			rec = rec_find(im, st->att_data.att_uid);
-		else if (st->att_type == MAILIMAP_MSG_ATT_BODY_SECTION)
-			body = st->att_data.att_body_section;
+		if (st->att_type == MAILIMAP_MSG_ATT_UID) {
+			*uid = st->att_data.att_uid;
+			found |= ATT_UID;
+		} else if (st->att_type == MAILIMAP_MSG_ATT_BODY_SECTION) {
+			*body = st->att_data.att_body_section;
+			found |= ATT_BODY;
+		} else if (st->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE &&
+		    size != NULL) {
+			*size = st->att_data.att_rfc822_size;
+			found |= ATT_SIZE;
+		}
 	}
+	return found;
+}
+
+/* One message's Message-ID header arrived: look for its saved copy. */
+static void
+mid_att_cb(struct mailimap_msg_att *att, void *ctx)
+{
+	struct imap *im = ctx;
+	const struct mailimap_msg_att_body_section *body = NULL;
+	struct imap_rec *rec = NULL;
+	struct buf mid = BUF_INIT, prefix = BUF_INIT;
+	const char *text = im->mid;
+	uint32_t uid = 0;
+	size_t len = im->nmid;
+
+	(void)att_statics(att, &uid, &body, NULL);
+	if (uid != 0)		/* UIDs start at 1 */
+		rec = rec_find(im, uid);
 	/* A quoted string, not a literal: the body handler did not see it. */
 	if (len == 0 && body != NULL && body->sec_body_part != NULL) {
 		text = body->sec_body_part;
@@ -1518,27 +1545,11 @@ imap_att_cb(struct mailimap_msg_att *att, void *ctx)
 	const struct mailimap_msg_att_body_section *body = NULL;
 	uint32_t uid = 0;
 	uint32_t size = 0;
-	int has_size = 0;
+	int has_size;
 
 	if (im->mode == H_OFF || im->mode == H_DRAIN)
 		return;
-	for (clistiter *it = clist_begin(att->att_list); it != NULL;
-	    it = clist_next(it)) {
-		const struct mailimap_msg_att_item *item = clist_content(it);
-		const struct mailimap_msg_att_static *st;
-
-		if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC ||
-		    (st = item->att_data.att_static) == NULL)
-			continue;
-		if (st->att_type == MAILIMAP_MSG_ATT_UID)
-			uid = st->att_data.att_uid;
-		else if (st->att_type == MAILIMAP_MSG_ATT_BODY_SECTION)
-			body = st->att_data.att_body_section;
-		else if (st->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE) {
-			size = st->att_data.att_rfc822_size;
-			has_size = 1;
-		}
-	}
+	has_size = att_statics(att, &uid, &body, &size) & ATT_SIZE;
 	if (im->mode == H_SIZES) {
 		if (has_size) {
 			im->sum += size;
