@@ -1606,8 +1606,10 @@ net_watchdog_fd(struct net_watchdog *wd, int fd)
 }
 
 void
-net_watchdog_arm(struct net_watchdog *wd, int on)
+net_watchdog_arm(void *arg, int on)
 {
+	struct net_watchdog *wd = arg;
+
 	if (wd != NULL)
 		atomic_store(&wd->armed, on);
 }

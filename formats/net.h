@@ -284,8 +284,12 @@ struct net_watchdog *net_watchdog_new(unsigned timeout);
 void net_watchdog_free(struct net_watchdog *wd);
 /* The socket of a new connection, or -1 when there is none. */
 void net_watchdog_fd(struct net_watchdog *wd, int fd);
-/* on: the reader now waits on the server; 0: it is done for now. */
-void net_watchdog_arm(struct net_watchdog *wd, int on);
+/*
+ * on: the reader now waits on the server; 0: it is done for now.  wd is a
+ * struct net_watchdog (or NULL): the function is struct source's waiting
+ * hook (source.h), set with the watchdog as waiting_arg.
+ */
+void net_watchdog_arm(void *wd, int on);
 /* n more bytes arrived (from the protocol logger; any thread). */
 void net_watchdog_rx(struct net_watchdog *wd, size_t n);
 /*

@@ -2137,7 +2137,9 @@ imap_open(struct source *src, const char *spec, const struct opts *o)
 	src->data = im;
 	net_opts_init(&im->no, o);
 	im->wd = net_watchdog_new(im->no.timeout);
-	net_watchdog_arm(im->wd, 1);	/* imap_open_w() disarms */
+	net_watchdog_arm(im->wd, 1);	/* source_open() disarms */
+	src->waiting = net_watchdog_arm;
+	src->waiting_arg = im->wd;
 	im->verbose = o != NULL ? o->verbose : 0;
 	if (im->no.tls_none && im->sp.implicit_tls)
 		return err_set(&src->err, MS_FATAL, 0, "%s: --tls=none "
@@ -2412,65 +2414,13 @@ imap_close(struct source *src)
 	src->data = NULL;
 }
 
-/*
- * The entry points, armed for the watchdog while they may wait on the
- * server.
- */
-static int
-imap_open_w(struct source *src, const char *spec, const struct opts *o)
-{
-	int st = imap_open(src, spec, o);
-	struct imap *im = src->data;
-
-	if (im != NULL)
-		net_watchdog_arm(im->wd, 0);
-	return st;
-}
-
-static int
-imap_next_w(struct source *src, struct msg *m)
-{
-	struct imap *im = src->data;
-	int st;
-
-	net_watchdog_arm(im->wd, 1);
-	st = imap_next(src, m);
-	net_watchdog_arm(im->wd, 0);
-	return st;
-}
-
-static int
-imap_read_w(struct source *src, void *buf, size_t len, size_t *got)
-{
-	struct imap *im = src->data;
-	int st;
-
-	net_watchdog_arm(im->wd, 1);
-	st = imap_read(src, buf, len, got);
-	net_watchdog_arm(im->wd, 0);
-	return st;
-}
-
-static int
-imap_folders_w(struct source *src, int (*cb)(const struct folder_info *,
-    void *), void *arg)
-{
-	struct imap *im = src->data;
-	int st;
-
-	net_watchdog_arm(im->wd, 1);
-	st = imap_folders(src, cb, arg);
-	net_watchdog_arm(im->wd, 0);
-	return st;
-}
-
 const struct source_ops imap_source = {
 	.name = "imap",
 	.prefix = NULL,
 	.probe = imap_probe,
-	.open = imap_open_w,
-	.next = imap_next_w,
-	.read = imap_read_w,
-	.folders = imap_folders_w,
+	.open = imap_open,
+	.next = imap_next,
+	.read = imap_read,
+	.folders = imap_folders,
 	.close = imap_close,
 };

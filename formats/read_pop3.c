@@ -603,7 +603,9 @@ pop3_open(struct source *src, const char *spec, const struct opts *o)
 	pp->raw = xmalloc(POP3_RAW);
 	net_opts_init(&pp->no, o);
 	pp->wd = net_watchdog_new(pp->no.timeout);
-	net_watchdog_arm(pp->wd, 1);	/* pop3_open_w() disarms */
+	net_watchdog_arm(pp->wd, 1);	/* source_open() disarms */
+	src->waiting = net_watchdog_arm;
+	src->waiting_arg = pp->wd;
 	pp->verbose = o != NULL ? o->verbose : 0;
 	if (pp->no.tls_none && pp->sp.implicit_tls)
 		return err_set(&src->err, MS_FATAL, 0, "%s: --tls=none "
@@ -856,49 +858,13 @@ pop3_close(struct source *src)
 	src->data = NULL;
 }
 
-/* The entry points, armed for the watchdog while they wait on the server. */
-static int
-pop3_open_w(struct source *src, const char *spec, const struct opts *o)
-{
-	int st = pop3_open(src, spec, o);
-	struct pop3 *pp = src->data;
-
-	if (pp != NULL)
-		net_watchdog_arm(pp->wd, 0);
-	return st;
-}
-
-static int
-pop3_next_w(struct source *src, struct msg *m)
-{
-	struct pop3 *pp = src->data;
-	int st;
-
-	net_watchdog_arm(pp->wd, 1);
-	st = pop3_next(src, m);
-	net_watchdog_arm(pp->wd, 0);
-	return st;
-}
-
-static int
-pop3_read_w(struct source *src, void *buf, size_t len, size_t *got)
-{
-	struct pop3 *pp = src->data;
-	int st;
-
-	net_watchdog_arm(pp->wd, 1);
-	st = pop3_read(src, buf, len, got);
-	net_watchdog_arm(pp->wd, 0);
-	return st;
-}
-
 const struct source_ops pop3_source = {
 	.name = "pop3",
 	.prefix = NULL,
 	.probe = pop3_probe,
-	.open = pop3_open_w,
-	.next = pop3_next_w,
-	.read = pop3_read_w,
+	.open = pop3_open,
+	.next = pop3_next,
+	.read = pop3_read,
 	.folders = pop3_folders,
 	.close = pop3_close,
 };

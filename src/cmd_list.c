@@ -163,7 +163,7 @@ cmd_list(int argc, char **argv, struct opts *o)
 		    EXIT_FATAL : EXIT_USAGE;
 	}
 	if (src.ops->folders != NULL) {
-		st = src.ops->folders(&src, add_folder, &l);
+		st = source_folders(&src, add_folder, &l);
 		if (st != MS_OK && st != MS_EOF) {
 			complain("list", "%s", src.err.msg);
 			rc = st == MS_FATAL ? EXIT_FATAL : EXIT_PARTIAL;

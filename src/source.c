@@ -20,6 +20,7 @@ source_open(struct source *src, const char *spec, const struct opts *o)
 	const struct source_ops *best = NULL;
 	const char *path = spec;
 	struct stat st;
+	int r;
 	int best_bid = 0;
 
 	memset(src, 0, sizeof(*src));
@@ -101,22 +102,53 @@ open:
 	src->path = xstrdup(path);
 	if (best->open == NULL)
 		return err_set(&src->err, MS_FATAL, 0, "%s: no reader", path);
-	return best->open(src, src->path, o);
+	r = best->open(src, src->path, o);
+	if (src->waiting != NULL)
+		src->waiting(src->waiting_arg, 0);
+	return r;
 }
 
 int
 source_next(struct source *src, struct msg *m)
 {
+	int st;
+
 	msg_init(m);
 	err_clear(&src->err);
-	return src->ops->next(src, m);
+	if (src->waiting != NULL)
+		src->waiting(src->waiting_arg, 1);
+	st = src->ops->next(src, m);
+	if (src->waiting != NULL)
+		src->waiting(src->waiting_arg, 0);
+	return st;
 }
 
 int
 source_read(struct source *src, void *buf, size_t len, size_t *got)
 {
+	int st;
+
 	*got = 0;
-	return src->ops->read(src, buf, len, got);
+	if (src->waiting != NULL)
+		src->waiting(src->waiting_arg, 1);
+	st = src->ops->read(src, buf, len, got);
+	if (src->waiting != NULL)
+		src->waiting(src->waiting_arg, 0);
+	return st;
+}
+
+int
+source_folders(struct source *src,
+    int (*cb)(const struct folder_info *, void *), void *arg)
+{
+	int st;
+
+	if (src->waiting != NULL)
+		src->waiting(src->waiting_arg, 1);
+	st = src->ops->folders(src, cb, arg);
+	if (src->waiting != NULL)
+		src->waiting(src->waiting_arg, 0);
+	return st;
 }
 
 void

@@ -133,6 +133,15 @@ struct source {
 	    const char *prefix);
 	int (*saved_as)(void *arg, const struct msg *m,
 	    const struct saved_match *q);
+	/*
+	 * Set by a network reader in open() (may stay NULL): source_next(),
+	 * source_read() and source_folders() call waiting(waiting_arg, 1)
+	 * before the reader's call, which may wait on the server, and
+	 * waiting(waiting_arg, 0) after it; source_open() calls it with 0
+	 * once open() returned.  net.h's drip-feed watchdog uses it.
+	 */
+	void (*waiting)(void *arg, int on);
+	void *waiting_arg;
 };
 
 /*
@@ -143,6 +152,9 @@ struct source {
 int source_open(struct source *src, const char *spec, const struct opts *o);
 int source_next(struct source *src, struct msg *m);
 int source_read(struct source *src, void *buf, size_t len, size_t *got);
+/* The reader's folders() (which must exist), see source_ops. */
+int source_folders(struct source *src,
+    int (*cb)(const struct folder_info *, void *), void *arg);
 void source_close(struct source *src);
 
 #endif
