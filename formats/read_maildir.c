@@ -24,10 +24,9 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include <utf8proc.h>
-
 #include "formats.h"
 #include "msgfile.h"
+#include "net.h"
 #include "path.h"
 #include "xalloc.h"
 
@@ -160,85 +159,6 @@ maildir_probe(const char *path)
 }
 
 /*
- * Decode a Maildir++ folder name in modified UTF-7 (RFC 3501 5.1.3) into
- * out.  Returns 0, or -1 when the name is not valid modified UTF-7 (then
- * the caller keeps it as it is: our own writer stores UTF-8).
- */
-static int
-mutf7_decode(struct buf *out, const char *s)
-{
-	static const char b64[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
-	size_t start = out->len;
-
-	for (const char *p = s; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
-			return -1;
-	while (*s != '\0') {
-		if (*s != '&') {
-			buf_addc(out, *s++);
-			continue;
-		}
-		s++;
-		if (*s == '-') {
-			buf_addc(out, '&');
-			s++;
-			continue;
-		}
-		unsigned bits = 0, nbits = 0, hi = 0;
-		int any = 0;
-
-		while (*s != '-') {
-			const char *q = *s ? strchr(b64, *s) : NULL;
-
-			if (q == NULL)
-				goto bad;
-			bits = (bits << 6) | (unsigned)(q - b64);
-			nbits += 6;
-			s++;
-			if (nbits < 16)
-				continue;
-			nbits -= 16;
-			unsigned u = (bits >> nbits) & 0xffff;
-
-			any = 1;
-			if (u >= 0xd800 && u <= 0xdbff) {
-				if (hi)
-					goto bad;
-				hi = u;
-				continue;
-			}
-			unsigned cp = u;
-
-			if (u >= 0xdc00 && u <= 0xdfff) {
-				if (!hi)
-					goto bad;
-				cp = 0x10000 + ((hi - 0xd800) << 10) +
-				    (u - 0xdc00);
-				hi = 0;
-			} else if (hi)
-				goto bad;
-			/* Printable ASCII must not be encoded. */
-			if (cp >= 0x20 && cp <= 0x7e)
-				goto bad;
-			utf8proc_uint8_t enc[4];
-
-			buf_add(out, enc, (size_t)utf8proc_encode_char(
-			    (utf8proc_int32_t)cp, enc));
-		}
-		/* Leftover bits must be zero padding, and no lone surrogate. */
-		if (!any || hi || nbits >= 6 ||
-		    (bits & ((1u << nbits) - 1)) != 0)
-			goto bad;
-		s++;
-	}
-	return 0;
-bad:
-	buf_setlen(out, start);
-	return -1;
-}
-
-/*
  * Display name of a Maildir++ directory ".A.B": "A/B".  Empty components
  * ("..A") are dropped; a name of dots only ("...") keeps its dots as the
  * name, which the writers make safe like any other hostile name.
@@ -249,7 +169,12 @@ plusplus_folder(const char *name)
 	struct buf raw = BUF_INIT, out = BUF_INIT;
 	size_t start;
 
-	if (mutf7_decode(&raw, name + 1) != 0) {
+	/*
+	 * Dovecot stores folder names in modified UTF-7 (RFC 3501 5.1.3), as
+	 * IMAP sends them; a name that is not valid modified UTF-7 is kept as
+	 * it is (our own writer stores UTF-8).
+	 */
+	if (net_mutf7_decode(&raw, name + 1) != 0) {
 		buf_reset(&raw);
 		buf_adds(&raw, name + 1);
 	}
