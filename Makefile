@@ -9,7 +9,7 @@ JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 # tools we check our output with (Python's mailbox is in python3; mutt;
 # zstd/xz/unzip to open archives; time for memory figures).
 BUILD_PACKAGES = build-essential cmake pkg-config libetpan-dev \
-	libsqlite3-dev libarchive-dev libssl-dev libutf8proc-dev
+	libsqlite3-dev libarchive-dev libssl-dev libutf8proc-dev libzstd-dev
 TEST_PACKAGES = python3 mutt zstd xz-utils unzip time strace \
 	dovecot-imapd dovecot-pop3d dovecot-submissiond openssl gettext-base
 

@@ -42,9 +42,11 @@
 #include "path.h"
 #include "pipeline.h"
 #include "xalloc.h"
+#include "zstdpipe.h"
 
 #define SPOOL_MEM	(1024 * 1024)	/* message bytes kept in RAM */
 #define ARC_CHUNK	(64 * 1024)	/* copy buffer, spool to archive */
+#define ARC_ZSTD_LEVEL	3		/* zstd's own default, as tar --zstd */
 
 enum arc_layout { ARC_EML, ARC_MAILDIR, ARC_MBOX };
 
@@ -87,6 +89,7 @@ struct arc {
 	struct archive_entry *entry;	/* owned, reused for every entry */
 	enum arc_layout layout;
 	int fd;			/* owned: DEST.partial, or -1 */
+	struct zpipe *zp;	/* owned: .tar.zst's compressor, or NULL */
 	char *partial;		/* owned: "DEST.partial" */
 	char *spooldir;		/* owned: where spool files go */
 	locale_t utf8;		/* owned: a UTF-8 LC_CTYPE, or 0 */
@@ -808,18 +811,26 @@ mb_emit(struct sink *snk, struct arc *st)
  * spelt out; any tar format is made restricted pax (long UTF-8 names).
  */
 static int
+arc_is_zstd(const char *dest)
+{
+	size_t n = strlen(dest);
+
+	return (n > 8 && strcmp(dest + n - 8, ".tar.zst") == 0) ||
+	    (n > 5 && strcmp(dest + n - 5, ".tzst") == 0);
+}
+
+/*
+ * A .tar.zst is a plain tar for libarchive: zstd runs on a thread of its
+ * own (zstdpipe.c) behind arc_zwrite().
+ */
+static int
 arc_set_format(struct archive *a, const char *dest)
 {
 	size_t n = strlen(dest);
 	int r;
 
-	if ((n > 8 && strcmp(dest + n - 8, ".tar.zst") == 0) ||
-	    (n > 5 && strcmp(dest + n - 5, ".tzst") == 0)) {
-		r = archive_write_set_format_pax_restricted(a);
-		if (r != ARCHIVE_OK)
-			return r;
-		return archive_write_add_filter_by_name(a, "zstd");
-	}
+	if (arc_is_zstd(dest))
+		return archive_write_set_format_pax_restricted(a);
 	r = archive_write_set_format_filter_by_ext(a, dest);
 	if (r != ARCHIVE_OK)
 		return r;
@@ -851,6 +862,7 @@ arc_free(struct sink *snk, struct arc *st)
 			(void)archive_write_close(st->a);
 		archive_write_free(st->a);
 	}
+	zpipe_free(st->zp);
 	if (st->entry != NULL)
 		archive_entry_free(st->entry);
 	if (st->fd >= 0)
@@ -892,6 +904,22 @@ arc_discard(struct sink *snk, struct arc *st)
 	if (st->partial != NULL && st->fd >= 0)
 		unlink(st->partial);
 	arc_free(snk, st);
+}
+
+/* libarchive's write callback for a .tar.zst: queue for the compressor. */
+static la_ssize_t
+arc_zwrite(struct archive *a, void *arg, const void *p, size_t n)
+{
+	struct arc *st = arg;
+	const char *what = "write";
+	int e = zpipe_write(st->zp, p, n, &what);
+
+	if (e != 0) {
+		archive_set_error(a, e, "%s %s: %s", what, st->partial,
+		    strerror(e));
+		return -1;
+	}
+	return (la_ssize_t)n;
 }
 
 static int
@@ -986,8 +1014,18 @@ archive_open(struct sink *snk, const char *dest, const struct opts *o)
 		arc_discard(snk, st);
 		return MS_FATAL;
 	}
+	if (arc_is_zstd(dest) &&
+	    (st->zp = zpipe_start(st->fd, ARC_ZSTD_LEVEL)) == NULL) {
+		err_set(&snk->err, MS_FATAL, errno, "cannot start the zstd "
+		    "compressor for %s", dest);
+		arc_discard(snk, st);
+		return MS_FATAL;
+	}
 	old = arc_enter(st);
-	r = archive_write_open_fd(st->a, st->fd);
+	if (st->zp != NULL)
+		r = archive_write_open(st->a, st, NULL, arc_zwrite, NULL);
+	else
+		r = archive_write_open_fd(st->a, st->fd);
 	arc_leave(st, old);
 	if (r != ARCHIVE_OK) {
 		arc_fail(snk, st, "cannot start the archive");
@@ -1159,6 +1197,15 @@ archive_close(struct sink *snk)
 	if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
 		arc_fail(snk, st, "cannot finish the archive");
 		goto fail;
+	}
+	if (st->zp != NULL) {
+		const char *what = "write";
+
+		if ((r = zpipe_finish(st->zp, &what)) != 0) {
+			err_set(&snk->err, MS_FATAL, r, "%s %s", what,
+			    st->partial);
+			goto fail;
+		}
 	}
 	if (fsync(st->fd) != 0) {
 		err_set(&snk->err, MS_FATAL, errno, "fsync %s", st->partial);
