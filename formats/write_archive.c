@@ -15,10 +15,14 @@
  * close().
  *
  * Durability: the archive is written to "DEST.partial" (mode 0600) and
- * becomes DEST only in close(), after libarchive finished it and it was
- * fsynced.  There is no checkpoint: nothing is durable before close(), so
- * the pipeline commits no index rows until then.  After a fatal sink error
- * close() removes DEST.partial, so no DEST ever pretends to be complete.
+ * close() finishes and fsyncs it.  There is no checkpoint: nothing is
+ * durable before close(), so the pipeline commits no index rows until
+ * then.  Without an index close() then renames it to DEST; with one, the
+ * caller commits the index first and then publishes it
+ * (sink_archive_publish()), and a run killed in between finds a complete
+ * DEST.partial of a committed volume and publishes it.  After a fatal
+ * sink error close() removes DEST.partial, so no DEST ever pretends to be
+ * complete.
  */
 #include "config.h"
 
@@ -94,6 +98,7 @@ struct arc {
 	char *spooldir;		/* owned: where spool files go */
 	locale_t utf8;		/* owned: a UTF-8 LC_CTYPE, or 0 */
 	int dead;		/* fatal error: discard at close() */
+	int publish_later;	/* opts->archive_publish_later */
 	int volume;		/* opts->archive_volume: > 1 is a later
 				   volume, not created when it stays empty */
 	uint64_t written;	/* messages ended and files added */
@@ -915,8 +920,8 @@ arc_zwrite(struct archive *a, void *arg, const void *p, size_t n)
 	int e = zpipe_write(st->zp, p, n, &what);
 
 	if (e != 0) {
-		archive_set_error(a, e, "%s %s: %s", what, st->partial,
-		    strerror(e));
+		/* arc_fail() adds strerror(e) through archive_errno(). */
+		archive_set_error(a, e, "%s %s", what, st->partial);
 		return -1;
 	}
 	return (la_ssize_t)n;
@@ -957,6 +962,7 @@ archive_open(struct sink *snk, const char *dest, const struct opts *o)
 	}
 	snk->data = st;
 	st->volume = o != NULL ? o->archive_volume : 0;
+	st->publish_later = o != NULL && o->archive_publish_later;
 	buf_init(&st->path);
 	buf_init(&st->name);
 	buf_init(&st->dir);
@@ -1138,31 +1144,47 @@ archive_add_file(struct sink *snk, const char *name, const char *path)
 	return r;
 }
 
-/* Move DEST.partial to DEST without ever replacing an existing DEST. */
+/*
+ * Move PARTIAL to DEST without ever replacing an existing DEST, then make
+ * the move durable.  Returns MS_OK or MS_FATAL with the text in e.
+ */
 static int
-arc_publish(struct sink *snk, struct arc *st)
+arc_publish(const char *partial, const char *dest, struct err *e)
 {
 	struct stat sb;
 
-	if (link(st->partial, snk->dest) == 0) {
-		if (unlink(st->partial) != 0)
-			return err_set(&snk->err, MS_FATAL, errno, "remove %s "
-			    "(%s is complete)", st->partial, snk->dest);
-		return MS_OK;
+	if (link(partial, dest) == 0) {
+		if (unlink(partial) != 0)
+			return err_set(e, MS_FATAL, errno, "remove %s "
+			    "(%s is complete)", partial, dest);
+	} else if (errno == EEXIST || lstat(dest, &sb) == 0) {
+		return err_set(e, MS_FATAL, 0, "%s appeared while "
+		    "mailsave was writing; the archive was left in %s",
+		    dest, partial);
+	} else if (rename(partial, dest) != 0) {
+		/* No hard links here (FAT, some network file systems). */
+		return err_set(e, MS_FATAL, errno, "rename %s to %s",
+		    partial, dest);
 	}
-	if (errno == EEXIST)
-		return err_set(&snk->err, MS_FATAL, 0, "%s appeared while "
-		    "mailsave was writing; the archive was left in %s",
-		    snk->dest, st->partial);
-	/* No hard links here (FAT, some network file systems): rename. */
-	if (lstat(snk->dest, &sb) == 0)
-		return err_set(&snk->err, MS_FATAL, 0, "%s appeared while "
-		    "mailsave was writing; the archive was left in %s",
-		    snk->dest, st->partial);
-	if (rename(st->partial, snk->dest) != 0)
-		return err_set(&snk->err, MS_FATAL, errno, "rename %s to %s",
-		    st->partial, snk->dest);
+	if (path_fsync_dir(dest, 0) != 0)
+		return err_set(e, MS_FATAL, errno, "fsync the directory "
+		    "of %s", dest);
 	return MS_OK;
+}
+
+int
+sink_archive_publish(const char *dest, struct err *e)
+{
+	char *partial = xasprintf("%s.partial", dest);
+	struct stat sb;
+	int r = MS_OK;
+
+	if (lstat(partial, &sb) == 0)
+		r = arc_publish(partial, dest, e);
+	else if (errno != ENOENT)
+		r = err_set(e, MS_FATAL, errno, "%s", partial);
+	free(partial);
+	return r;
 }
 
 static int
@@ -1218,18 +1240,11 @@ archive_close(struct sink *snk)
 		unlink(st->partial);
 		goto fail;
 	}
-	if ((r = arc_publish(snk, st)) != MS_OK) {
-		arc_free(snk, st);
-		return r;
-	}
-	if (path_fsync_dir(snk->dest, 0) != 0) {
-		err_set(&snk->err, MS_FATAL, errno, "fsync the directory "
-		    "of %s", snk->dest);
-		arc_free(snk, st);
-		return MS_FATAL;
-	}
+	/* With an index, DEST appears after the index commit (sink.h). */
+	r = st->publish_later ? MS_OK :
+	    arc_publish(st->partial, snk->dest, &snk->err);
 	arc_free(snk, st);
-	return MS_OK;
+	return r;
 
 fail:
 	arc_discard(snk, st);

@@ -876,6 +876,20 @@ cmd_export(int argc, char **argv, struct opts *o)
 			goto out_db;
 		}
 	}
+	if (archive && has_index && volume > 1) {
+		/*
+		 * The volume before this one is recorded: a run killed after
+		 * its index commit left it complete in DEST.partial.
+		 */
+		struct err perr;
+
+		store_volume_path(&vol_path, dest, volume - 1);
+		if (sink_archive_publish(vol_path.s, &perr) != MS_OK) {
+			complain("export", "%s", perr.msg);
+			goto out_db;
+		}
+		buf_reset(&vol_path);
+	}
 	store_volume_path(&vol_path, dest, volume);
 	if (archive && has_index) {
 		/* A volume a killed run left unfinished is not kept. */
@@ -886,6 +900,7 @@ cmd_export(int argc, char **argv, struct opts *o)
 		buf_release(&partial);
 	}
 	o->archive_volume = volume;
+	o->archive_publish_later = archive && x.db != NULL;
 	if (sink_open(&snk, to, vol_path.s, o) != MS_OK) {
 		complain("export", "%s", snk.err.msg);
 		sink_close(&snk);
@@ -983,6 +998,15 @@ cmd_export(int argc, char **argv, struct opts *o)
 			    db_commit(x.db) != MS_OK) {
 				complain("export", "%s", x.dberr.msg);
 				st = MS_FATAL;
+			} else if (archive) {
+				/* Recorded: now the archive may appear. */
+				struct err perr;
+
+				if (sink_archive_publish(vol_path.s, &perr) !=
+				    MS_OK) {
+					complain("export", "%s", perr.msg);
+					st = MS_FATAL;
+				}
 			}
 		}
 		if (!archive && cst == MS_OK) {

@@ -31,6 +31,8 @@ struct opts {
 	int no_index;		/* --no-index: no index, no hashes kept */
 	int archive_volume;	/* 1 for DEST itself, N for DEST's volume N:
 				   an empty volume > 1 is not created */
+	int archive_publish_later;	/* close() leaves the archive in
+				   DEST.partial, for sink_archive_publish() */
 	/*
 	 * Live accounts (IMAP, POP3).  NULL / 0 / -1 mean "not given": the
 	 * readers then fall back to MAILSAVE_* environment variables and

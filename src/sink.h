@@ -123,4 +123,16 @@ int sink_add_file(struct sink *snk, const char *name, const char *path);
 /* Whether DEST names an archive (by its suffix). */
 int sink_is_archive(const char *dest);
 
+/*
+ * An archive opened with opts->archive_publish_later is left finished and
+ * fsynced in "DEST.partial" by sink_close(), so that the index can record
+ * it before it appears: the caller commits, then calls this to rename it
+ * to DEST (never replacing a DEST) and fsync the directory.  A run killed
+ * between the two leaves a DEST.partial that the index already records;
+ * the next run publishes it the same way.  Returns MS_OK (also when there
+ * is no DEST.partial: an empty later volume is not made) or MS_FATAL with
+ * the text in e.
+ */
+int sink_archive_publish(const char *dest, struct err *e);
+
 #endif

@@ -80,7 +80,7 @@ printf 'leak:libarchive.so\nleak:deflateInit2_\n' >lsan.supp
 old_lsan=${LSAN_OPTIONS-}
 export LSAN_OPTIONS="${old_lsan:+$old_lsan:}suppressions=$PWD/lsan.supp"
 
-for ext in .tar .zip .tar.gz; do
+for ext in .tar .zip .tar.gz .tar.zst; do
 	test_expect_success "a write error half-way ($ext): exit 3, no DEST, no DEST.partial" '
 		(
 			trap "" XFSZ

@@ -99,4 +99,43 @@ test_expect_success 'kill -9: no DEST, only DEST.partial; the rerun starts over'
 	run_ms verify kill.tar.xz && [ $rc -eq 0 ]
 '
 
+# The index records a volume before the volume appears: a run killed
+# between the two (here at the rename, through strace) leaves a complete
+# DEST.partial that the index already holds, and the next run publishes
+# it instead of refusing an existing DEST or writing it again.
+if command -v strace >/dev/null &&
+	strace -o /dev/null -e inject=write:retval=1:when=100 true 2>/dev/null; then
+	test_expect_success 'kill -9 after the index commit: the rerun publishes DEST.partial' '
+		mk_source five.mbox 5 2 &&
+		(strace -o /dev/null -e trace=link,rename \
+			-e inject=link,rename:signal=SIGKILL:when=1 \
+			"$MAILSAVE" export -q --from five.mbox --to eml -o late.tar.xz \
+			>out 2>err) 2>/dev/null; rc=$?
+		[ $rc -ne 0 ] && [ ! -e late.tar.xz ] && [ -e late.tar.xz.partial ] &&
+		run_ms export --from five.mbox --to eml -o late.tar.xz &&
+		[ $rc -eq 0 ] && grep -q "exported 0 messages" err &&
+		[ -f late.tar.xz ] && [ ! -e late.tar.xz.partial ] &&
+		[ ! -e late.2.tar.xz ] &&
+		[ $(entries late.tar.xz | wc -l) -eq 5 ] &&
+		run_ms verify late.tar.xz && [ $rc -eq 0 ]
+	'
+	test_expect_success 'the same after volume 2: volume 1 stays, volume 2 is published' '
+		python3 -c "
+import sys
+src = open(\"five.mbox\").read()
+open(\"six.mbox\", \"w\").write(src + src.split(\"\\n\\n\", 1)[0].replace(\"message 0\", \"message 5\") + \"\\n\\nnew\\n\\n\")
+" &&
+		cp six.mbox five.mbox &&
+		(strace -o /dev/null -e trace=link,rename \
+			-e inject=link,rename:signal=SIGKILL:when=1 \
+			"$MAILSAVE" export -q --from five.mbox --to eml -o late.tar.xz \
+			>out 2>err) 2>/dev/null
+		[ -e late.2.tar.xz.partial ] && [ ! -e late.2.tar.xz ] &&
+		run_ms export --from five.mbox --to eml -o late.tar.xz &&
+		[ $rc -eq 0 ] && [ -f late.2.tar.xz ] && [ ! -e late.3.tar.xz ] &&
+		[ $(entries late.2.tar.xz | wc -l) -eq 1 ] &&
+		run_ms verify late.tar.xz && [ $rc -eq 0 ]
+	'
+fi
+
 test_done
