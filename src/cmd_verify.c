@@ -378,7 +378,18 @@ cmd_verify(int argc, char **argv, struct opts *o)
 	}
 	dest = argv[optind];
 	if (stat(dest, &sb) != 0) {
-		complain("verify", "%s: %s", dest, strerror(errno));
+		int e0 = errno;
+		struct buf partial = BUF_INIT;
+
+		/* An export killed just before the archive appeared. */
+		buf_addf(&partial, "%s.partial", dest);
+		if (e0 == ENOENT && stat(partial.s, &sb) == 0)
+			complain("verify", "%s is not there yet (an export was "
+			    "stopped while writing %s): run the same export "
+			    "command again to finish it", dest, partial.s);
+		else
+			complain("verify", "%s: %s", dest, strerror(e0));
+		buf_release(&partial);
 		return EXIT_USAGE;
 	}
 	memset(&v, 0, sizeof(v));

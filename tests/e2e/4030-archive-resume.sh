@@ -112,6 +112,8 @@ if command -v strace >/dev/null &&
 			"$MAILSAVE" export -q --from five.mbox --to eml -o late.tar.xz \
 			>out 2>err) 2>/dev/null; rc=$?
 		[ $rc -ne 0 ] && [ ! -e late.tar.xz ] && [ -e late.tar.xz.partial ] &&
+		run_ms verify late.tar.xz &&
+		[ $rc -eq 2 ] && grep -q "run the same export command again" err &&
 		run_ms export --from five.mbox --to eml -o late.tar.xz &&
 		[ $rc -eq 0 ] && grep -q "exported 0 messages" err &&
 		[ -f late.tar.xz ] && [ ! -e late.tar.xz.partial ] &&
