@@ -30,10 +30,11 @@ if command -v strace >/dev/null && strace -o /dev/null -e inject=write:retval=1:
 	# LeakSanitizer cannot run under ptrace: in the sanitizer build the
 	# leak check is off for the runs under strace (and only for them).
 	under_strace() { ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace "$@"; }
-	# write(2) is the mbox writer's (and stderr's); pwrite64 is SQLite's.
+	# write(2) is the mbox writer's and stderr's (-f: whatever thread
+	# writes); pwrite64 is SQLite's.
 	for n in 1 4 9; do
 	test_expect_success "ENOSPC on the mbox file at write $n: exit 3, named, resumable" '
-		rm -rf d && under_strace -o /dev/null -e trace=write -e inject=write:error=ENOSPC:when='$n' \
+		rm -rf d && under_strace -f -o /dev/null -e trace=write -e inject=write:error=ENOSPC:when='$n' \
 			"$MAILSAVE" -q export --from in.mbox --to mbox -o d --checkpoint 3 >out 2>err; rc=$?;
 		[ $rc -eq 3 ] && grep -q "write d/in.mbox: No space left on device" err &&
 		"$MAILSAVE" -q export --from in.mbox --to mbox -o d && cmp d/in.mbox ref/in.mbox &&
