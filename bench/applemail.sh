@@ -13,15 +13,15 @@
 #   BENCH_DIR    scratch directory (default /tmp/mailsave-bench-applemail);
 #                the store is kept there and reused while BENCH_COUNT and
 #                the generator are the same
-#   RUNS         runs per command; the last (warm) one is reported
-#                (default 2)
+#   RUNS         rounds, each running every command once (interleaved);
+#                the table shows medians (default 3)
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 MAILSAVE=${MAILSAVE:-./build/mailsave}
 BENCH_COUNT=${BENCH_COUNT:-50000}
 BENCH_DIR=${BENCH_DIR:-/tmp/mailsave-bench-applemail}
-RUNS=${RUNS:-2}
+RUNS=${RUNS:-3}
 GEN=$here/../samples/make-applemail.py
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -66,67 +66,98 @@ nfiles=$(tr -cd '\0' <files.lst | wc -c)
 nmsg=$(cd "$store" && tr '\0' '\n' <"$BENCH_DIR/files.lst" | grep -c '\.emlx$' || true)
 mb=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }')
 echo "bench: store $mb MiB, $nmsg messages, $nfiles files; $("$MAILSAVE" --version 2>&1 | head -n 1)"
-echo "bench: each command runs $RUNS times; the table shows the last (warm"
-echo "bench: page cache) run.  Outputs are removed and sync'd between runs."
+echo "bench: $RUNS rounds of every command, interleaved; the table shows medians."
+echo "bench: The store stays in the page cache; outputs are removed and sync'd"
+echo "bench: between runs."
 
 results=$BENCH_DIR/results.tsv
 : >"$results"
 
-# measure NAME CMD...: run CMD under /usr/bin/time -v RUNS times, record
-# the last run (wall time from date(1), peak RSS from time -v).
-measure() {
-	local name=$1 tf=$BENCH_DIR/time.txt i rc
+# run_one NAME CMD...: run CMD once under /usr/bin/time -v and append
+# "NAME seconds rss exit" to raw.tsv (wall time from date(1), peak RSS
+# from time -v).
+raw=$BENCH_DIR/raw.tsv
+: >"$raw"
+run_one() {
+	local name=$1 tf=$BENCH_DIR/time.txt rc t0 t1
 	shift
-	for i in $(seq 1 "$RUNS"); do
-		rm -rf out.cat out-mbox out-mbox-noindex out.tar.zst \
-		    out.tar.zst.* ref.tar.zst
-		sync
-		set +e
-		t0=$(date +%s%N)
-		/usr/bin/time -v -o "$tf" "$@" >/dev/null 2>"$BENCH_DIR/stderr.txt"
-		rc=$?
-		t1=$(date +%s%N)
-		set -e
-		# mailsave exits 1 when a message is exported with a warning.
-		if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then
-			echo "bench: $name run $i exited $rc:" >&2
-			tail -n 5 "$BENCH_DIR/stderr.txt" >&2
-		fi
-	done
+	rm -rf out.cat out-mbox out-mbox-noindex out.tar.zst out.tar.zst.* \
+	    ref.tar.zst out.zst
+	sync
+	set +e
+	t0=$(date +%s%N)
+	/usr/bin/time -v -o "$tf" "$@" >/dev/null 2>"$BENCH_DIR/stderr.txt"
+	rc=$?
+	t1=$(date +%s%N)
+	set -e
+	# mailsave exits 1 when a message is exported with a warning.
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then
+		echo "bench: $name exited $rc:" >&2
+		tail -n 5 "$BENCH_DIR/stderr.txt" >&2
+	fi
 	awk -v name="$name" -v rc="$rc" -v t0="$t0" -v t1="$t1" -F': ' '
 	    /Maximum resident set size/ { rss = $NF }
 	    END { printf "%s\t%.3f\t%d\t%d\n", name, (t1 - t0) / 1e9, rss,
-		rc }' "$tf" >>"$results"
-	tail -n 1 "$results" | awk -F'\t' -v mb="$mb" '{
+		rc }' "$tf" >>"$raw"
+	tail -n 1 "$raw" | awk -F'\t' -v mb="$mb" '{
 	    printf "bench: %-18s %8.2f s %9.1f MiB/s %8.1f MiB RSS  exit %d\n",
 		$1, $2, ($2 > 0 ? mb / $2 : 0), $3 / 1024, $4 }'
 }
 
-measure cat sh -c 'cd "$1" && xargs -0 -a "$2/files.lst" cat >"$2/out.cat"' \
-    sh "$store" "$BENCH_DIR"
-measure catsync sh -c 'cd "$1" && xargs -0 -a "$2/files.lst" cat >"$2/out.cat" &&
-    sync "$2/out.cat"' sh "$store" "$BENCH_DIR"
-measure export_mbox "$MAILSAVE" export -q --from "$mail" --to mbox -o out-mbox
-measure export_mbox_noidx "$MAILSAVE" export -q --no-index --from "$mail" \
-    --to mbox -o out-mbox-noindex
-measure tar_zst tar --zstd -cf ref.tar.zst -C "$store" Library/Mail
-measure export_tar_zst "$MAILSAVE" export -q --from "$mail" -o out.tar.zst
-# Floors, for reading the ratios: one SHA-256 pass over the store (the
-# index needs two, over the messages as rebuilt), and zstd -3 on one core
-# of the tar mailsave writes (rebuilt messages carry their attachments in
-# base64, so there is more to compress than in the store's raw files).
-measure sha256 sh -c 'cd "$1" && xargs -0 -a "$2/files.lst" openssl dgst -sha256 \
-    >/dev/null' sh "$store" "$BENCH_DIR"
+# The floors need the .tar mailsave writes (made once, outside the timing).
 rm -rf out.tar out.tar.*
 "$MAILSAVE" export -q --no-index --from "$mail" -o out.tar >/dev/null 2>&1 ||
     [ $? -eq 1 ] || die "export to out.tar failed"
-measure zstd_export sh -c 'zstd -q -3 -T1 -c "$1" >"$2"' sh out.tar out.zst
+
+# RUNS rounds; each runs every command once, so a slow spell of a shared
+# machine falls on all of them, and the medians are compared.
+for round in $(seq 1 "$RUNS"); do
+	echo "bench: round $round of $RUNS"
+	run_one cat sh -c 'cd "$1" && xargs -0 -a "$2/files.lst" cat >"$2/out.cat"' \
+	    sh "$store" "$BENCH_DIR"
+	run_one catsync sh -c 'cd "$1" && xargs -0 -a "$2/files.lst" cat \
+	    >"$2/out.cat" && sync "$2/out.cat"' sh "$store" "$BENCH_DIR"
+	run_one export_mbox "$MAILSAVE" export -q --from "$mail" --to mbox \
+	    -o out-mbox
+	run_one export_mbox_noidx "$MAILSAVE" export -q --no-index \
+	    --from "$mail" --to mbox -o out-mbox-noindex
+	run_one tar_zst tar --zstd -cf ref.tar.zst -C "$store" Library/Mail
+	run_one export_tar_zst "$MAILSAVE" export -q --from "$mail" \
+	    -o out.tar.zst
+	# Floors, for reading the ratios: one SHA-256 pass over the store
+	# (the index needs two, over the messages as rebuilt), and zstd -3
+	# on one core of the tar mailsave writes (rebuilt messages carry
+	# their attachments in base64: more to compress than the store's
+	# raw files).
+	run_one sha256 sh -c 'cd "$1" && xargs -0 -a "$2/files.lst" \
+	    openssl dgst -sha256 >/dev/null' sh "$store" "$BENCH_DIR"
+	run_one zstd_export sh -c 'zstd -q -3 -T1 -c "$1" >"$2"' sh out.tar \
+	    out.zst
+done
 rm -rf out.cat out-mbox out-mbox-noindex out.tar.zst out.tar.zst.* ref.tar.zst \
     out.tar out.tar.* out.zst
 
+# Per command: the median time, the largest peak RSS, the worst exit.
+results=$BENCH_DIR/results.tsv
+awk -F'\t' '
+    !($1 in seen) { seen[$1] = 1; order[++n] = $1 }
+    { k = ++cnt[$1]; t[$1, k] = $2; if ($3 > rss[$1]) rss[$1] = $3
+      if ($4 > rc[$1]) rc[$1] = $4 }
+    END {
+	for (i = 1; i <= n; i++) {
+	    c = order[i]; m = cnt[c]
+	    for (a = 1; a <= m; a++) v[a] = t[c, a]
+	    for (a = 2; a <= m; a++)
+		for (b = a; b > 1 && v[b - 1] > v[b]; b--) {
+		    x = v[b]; v[b] = v[b - 1]; v[b - 1] = x }
+	    med = m % 2 ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2
+	    printf "%s\t%.3f\t%d\t%d\n", c, med, rss[c], rc[c]
+	}
+    }' "$raw" >"$results"
+
 # The table.
 echo
-echo "mailsave Apple Mail benchmark: $mb MiB in $nfiles files, $nmsg messages, warm run of $RUNS"
+echo "mailsave Apple Mail benchmark: $mb MiB in $nfiles files, $nmsg messages, median of $RUNS rounds"
 awk -F'\t' -v mb="$mb" '
     { name[NR] = $1; s[NR] = $2; rss[NR] = $3; rc[NR] = $4; at[$1] = NR }
     function ratio(i, ref) {
