@@ -109,9 +109,10 @@ cmd_status(int argc, char **argv, struct opts *o)
 		json_string(sum.source);
 		printf(",\"format\":");
 		json_string(sum.layout);
-		printf(",\"messages\":%lld,\"bytes\":%lld,\"runs\":%lld,"
-		    "\"last_outcome\":", (long long)sum.messages,
-		    (long long)sum.bytes, (long long)sum.runs);
+		printf(",\"messages\":%lld,\"bytes\":%lld,\"more_places\":%lld,"
+		    "\"runs\":%lld,\"last_outcome\":", (long long)sum.messages,
+		    (long long)sum.bytes, (long long)sum.places,
+		    (long long)sum.runs);
 		json_string(sum.last_outcome);
 		printf(",\"last_started\":%lld,\"last_ended\":%lld,"
 		    "\"last_problems\":%lld}\n", (long long)sum.last_started,
@@ -122,6 +123,11 @@ cmd_status(int argc, char **argv, struct opts *o)
 		printf("format:       %s\n", sum.layout);
 		printf("messages:     %lld (%s)\n", (long long)sum.messages,
 		    size);
+		if (sum.places)
+			printf("also found:   %lld more %s in the source "
+			    "(the same message again, or a Gmail label), "
+			    "stored once\n", (long long)sum.places,
+			    sum.places == 1 ? "copy" : "copies");
 		printf("runs:         %lld\n", (long long)sum.runs);
 		printf("last run:     %s, started %s, ended %s\n",
 		    sum.last_outcome, started, ended);

@@ -81,12 +81,13 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "offset, length, size, date, flags, volume, sha256, "
 	    "stored_sha256, dup_of FROM message WHERE +dest_id = ?1 "
 	    "ORDER BY id",
-	[S_SUMMARY] = "SELECT (SELECT count(*) FROM message), "
-	    "(SELECT coalesce(sum(size), 0) FROM message), "
+	[S_SUMMARY] = "SELECT (SELECT count(*) FROM message WHERE dup_of = 0), "
+	    "(SELECT coalesce(sum(size), 0) FROM message WHERE dup_of = 0), "
 	    "(SELECT count(*) FROM run), "
 	    "(SELECT coalesce((SELECT spec FROM source ORDER BY id LIMIT 1), "
 	    "'')), (SELECT coalesce((SELECT layout FROM dest ORDER BY id "
-	    "LIMIT 1), ''))",
+	    "LIMIT 1), '')), "
+	    "(SELECT count(*) FROM message WHERE dup_of <> 0)",
 	[S_LAST_RUN] = "SELECT started, coalesce(ended, 0), outcome FROM run "
 	    "ORDER BY id DESC LIMIT 1",
 	[S_PROBLEMS] = "SELECT count(*) FROM problem WHERE run_id = "
@@ -1099,6 +1100,7 @@ db_summary(struct db *db, struct db_summary *sum)
 		sum->runs = sqlite3_column_int64(s, 2);
 		snprintf(sum->source, sizeof(sum->source), "%s", col_text(s, 3));
 		snprintf(sum->layout, sizeof(sum->layout), "%s", col_text(s, 4));
+		sum->places = sqlite3_column_int64(s, 5);
 	}
 	sqlite3_reset(s);
 	if ((s = prep(db, S_LAST_RUN)) == NULL)

@@ -161,8 +161,13 @@ int db_each(struct db *db, int64_t dest_id,
     int (*cb)(const struct db_row *row, void *arg), void *arg);
 
 /* Counts for status: messages, bytes, runs, last run's outcome. */
+/*
+ * messages and bytes count what DEST stores, each message once; places
+ * counts the rows that point at a stored copy instead (a duplicate, a
+ * Gmail label folder), written once.
+ */
 struct db_summary {
-	int64_t messages, bytes, runs, problems;
+	int64_t messages, bytes, runs, problems, places;
 	int64_t last_started, last_ended;
 	char last_outcome[32];
 	char source[1024];

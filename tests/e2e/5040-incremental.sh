@@ -85,10 +85,11 @@ test_expect_success 'an unchanged mbox file is skipped unread; an appended one i
 	[ $(grep -c "^From " mb/box.mbox) -eq 3 ] && "$MAILSAVE" -q verify mb
 '
 
-test_expect_success 'status: source, counts, last outcome' '
+test_expect_success 'status: source, counts (a duplicate apart), last outcome' '
 	run_ms status d && [ $rc -eq 0 ] && grep -q "^source: *maildir:" out &&
-	grep -q "^messages: *6" out && grep -q "^last run: *partial" out &&
-	run_ms status --json d && python3 -c "import json; d=json.load(open(\"out\")); assert d[\"runs\"]==3, d"
+	grep -q "^messages: *5 " out && grep -q "^also found: *1 more cop" out &&
+	grep -q "^last run: *partial" out &&
+	run_ms status --json d && python3 -c "import json; d=json.load(open(\"out\")); assert (d[\"runs\"], d[\"messages\"], d[\"more_places\"]) == (3, 5, 1), d"
 '
 
 test_done
