@@ -20,6 +20,7 @@ struct cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv, struct opts *o);
 	const char *summary;
+	const char *current;	/* what Ctrl-C lets it finish, or NULL */
 };
 
 static int cmd_help(int argc, char **argv, struct opts *o);
@@ -27,16 +28,18 @@ static int cmd_version(int argc, char **argv, struct opts *o);
 
 static const struct cmd commands[] = {
 	{ "export", cmd_export, "copy every message of a mailbox into mbox, "
-	    "EML, Maildir or an archive" },
+	    "EML, Maildir or an archive", "message" },
 	{ "list", cmd_list, "show the folders of a mailbox with message "
-	    "counts and sizes" },
+	    "counts and sizes", NULL },
 	{ "verify", cmd_verify, "prove a backup is whole: re-read DEST and "
-	    "check every message" },
-	{ "status", cmd_status, "show what the index knows about a backup" },
+	    "check every message", NULL },
+	{ "status", cmd_status, "show what the index knows about a backup",
+	    NULL },
 	{ "doctor", cmd_doctor, "say why a mail server or store cannot be "
-	    "read, and what to do" },
-	{ "help", cmd_help, "show help for mailsave or one command" },
-	{ "version", cmd_version, "show the version and linked libraries" },
+	    "read, and what to do", "check" },
+	{ "help", cmd_help, "show help for mailsave or one command", NULL },
+	{ "version", cmd_version, "show the version and linked libraries",
+	    NULL },
 };
 
 void
@@ -177,7 +180,7 @@ main(int argc, char **argv)
 		    argv[optind]);
 		return EXIT_USAGE;
 	}
-	signals_install();
+	signals_install(c->current);
 	argc -= optind;
 	argv += optind;
 	optind = 0;		/* reset getopt for the command's own table */

@@ -1,9 +1,10 @@
 /*
- * SIGINT/SIGTERM handling: remember, let the loop finish the message.
+ * SIGINT/SIGTERM handling: remember, let the loop finish what it does.
  */
 #include "config.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -11,15 +12,15 @@
 
 volatile sig_atomic_t interrupted;
 
+static char stop_msg[160];	/* made before the handler is installed */
+static size_t stop_len;
+
 static void
 handle_stop(int sig)
 {
-	static const char msg[] =
-	    "\nmailsave: stopping after the current message "
-	    "(press Ctrl-C again to abort now)\n";
 	struct sigaction sa;
 
-	(void)!write(2, msg, sizeof(msg) - 1);
+	(void)!write(2, stop_msg, stop_len);
 	interrupted = sig;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
@@ -28,15 +29,23 @@ handle_stop(int sig)
 }
 
 void
-signals_install(void)
+signals_install(const char *current)
 {
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = handle_stop;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	if (current != NULL) {
+		int n = snprintf(stop_msg, sizeof(stop_msg), "\nmailsave: "
+		    "stopping after the current %s (press Ctrl-C again to "
+		    "abort now)\n", current);
+
+		stop_len = n < 0 ? 0 : (size_t)n < sizeof(stop_msg) ?
+		    (size_t)n : sizeof(stop_msg) - 1;
+		sa.sa_handler = handle_stop;
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 }

@@ -1,7 +1,8 @@
 /*
  * Ctrl-C and SIGTERM: the first one sets `interrupted`; the pipeline
- * finishes the current message, checkpoints and stops (exit 130).  A second
- * one gets the default action (notmuch's pattern).
+ * finishes the current message, checkpoints and stops (exit 130), doctor
+ * ends its current check.  A second one gets the default action
+ * (notmuch's pattern).
  */
 #ifndef MAILSAVE_SIGNALS_H
 #define MAILSAVE_SIGNALS_H
@@ -10,6 +11,12 @@
 
 extern volatile sig_atomic_t interrupted;
 
-void signals_install(void);
+/*
+ * For a command that watches `interrupted`: CURRENT names what it finishes
+ * first ("message", "check") in what the first signal prints.  NULL leaves
+ * SIGINT and SIGTERM at their default (a read-only command just stops).
+ * SIGPIPE is ignored either way.
+ */
+void signals_install(const char *current);
 
 #endif
