@@ -91,7 +91,9 @@ struct wr {
 	/* The message being written. */
 	int64_t start;		/* offset of its From_ line */
 	struct mbox_encoder enc;
-	struct hash stored;	/* of the bytes stored for it */
+	struct hash stored;	/* of the bytes stored for it, or: */
+	struct digestq *sdq;	/* owned: the same on a thread (digestq.h) */
+	struct dq_result sres;	/* its digest when the pipeline waits */
 	int hashing;		/* someone will check them (not --no-index) */
 
 	struct wr_known *known;	/* owned: every file written */
@@ -306,12 +308,21 @@ wr_get(struct sink *snk, struct wr *w, const char *rel,
 	return MS_OK;
 }
 
+/* Hash stored bytes of the current message. */
+static void
+wr_hash(struct wr *w, const void *p, size_t n)
+{
+	if (w->sdq != NULL)
+		dq_update(w->sdq, p, n);
+	else if (w->hashing)
+		hash_update(&w->stored, p, n);
+}
+
 /* Append bytes of the current message to the buffer. */
 static int
 wr_put(struct sink *snk, struct wr *w, const char *p, size_t n)
 {
-	if (w->hashing)
-		hash_update(&w->stored, p, n);
+	wr_hash(w, p, n);
 	while (n > 0) {
 		if (w->olen == WR_BUFSZ && wr_flush(snk, w) != MS_OK)
 			return MS_FATAL;
@@ -341,7 +352,7 @@ mbox_w_open(struct sink *snk, const char *dest, const struct opts *o)
 	buf_init(&w->rel);
 	mbox_encoder_init(&w->enc);
 	w->hashing = !o->no_index;
-	if (w->hashing)
+	if (w->hashing && (w->sdq = dq_start()) == NULL)
 		hash_init(&w->stored);
 	for (size_t i = 0; i < WR_FILES; i++)
 		w->files[i].fd = -1;
@@ -375,7 +386,7 @@ mbox_w_begin(struct sink *snk, const struct msg *m)
 		w->cur = f;
 	}
 	w->start = f->disk + (int64_t)w->olen;
-	if (w->hashing)
+	if (w->hashing && w->sdq == NULL)
 		hash_begin(&w->stored);
 	buf_reset(&w->tmp);
 	mbox_encoder_begin(&w->enc, m, &w->tmp);
@@ -397,8 +408,7 @@ mbox_w_write(struct sink *snk, const void *buf, size_t len)
 
 		k = mbox_encoder_run(&w->enc, p, len, &used, w->ob + w->olen,
 		    WR_BUFSZ - w->olen);
-		if (w->hashing)
-			hash_update(&w->stored, w->ob + w->olen, k);
+		wr_hash(w, w->ob + w->olen, k);
 		w->olen += k;
 		p += used;
 		len -= used;
@@ -421,7 +431,16 @@ mbox_w_end(struct sink *snk, const unsigned char sha256[32])
 	buf_adds(&snk->ref.file, w->cur->rel);
 	snk->ref.offset = w->start;
 	snk->ref.length = w->cur->disk + (int64_t)w->olen - w->start;
-	if (w->hashing) {
+	if (w->sdq != NULL && snk->ref.stored_later != NULL) {
+		/* The pipeline records the digest when the thread has it. */
+		dq_end(w->sdq, snk->ref.stored_later);
+		snk->ref.stored_later_given = 1;
+	} else if (w->sdq != NULL) {
+		dq_end(w->sdq, &w->sres);
+		dq_wait(&w->sres);
+		memcpy(snk->ref.stored_sha256, w->sres.sha, 32);
+		snk->ref.has_stored_sha = 1;
+	} else if (w->hashing) {
 		hash_final(&w->stored, snk->ref.stored_sha256);
 		snk->ref.has_stored_sha = 1;
 	}
@@ -435,6 +454,8 @@ mbox_w_abort(struct sink *snk)
 
 	if (w == NULL || w->cur == NULL)
 		return;
+	if (w->sdq != NULL)
+		dq_end(w->sdq, NULL);	/* the bytes hashed so far go */
 	if (w->start >= w->cur->disk) {
 		w->olen = (size_t)(w->start - w->cur->disk);
 		return;
@@ -697,7 +718,9 @@ mbox_w_close(struct sink *snk)
 		free(w->known[i].rel);
 	free(w->known);
 	mbox_encoder_release(&w->enc);
-	if (w->hashing)
+	if (w->sdq != NULL)
+		dq_free(w->sdq);
+	else if (w->hashing)
 		hash_release(&w->stored);
 	free(w->ob);
 	buf_release(&w->tmp);

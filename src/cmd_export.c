@@ -82,6 +82,7 @@ struct export_ctx {
 	struct buf state;
 	struct buf files;	/* "file\tstamp\n" read to their end */
 	uint64_t matched;	/* recorded by saved_as() in this run */
+	struct pipeline *pipe;	/* borrowed: the running pipeline */
 };
 
 static void
@@ -215,6 +216,8 @@ on_saved_as(void *arg, const struct msg *m, const struct saved_match *q)
 		goto fail;
 	if (q->other_than != NULL)
 		st = db_rekey(x->db, id, m->key, &done);
+	else if (x->pipe != NULL && pipeline_settle(x->pipe) != MS_OK)
+		st = MS_FATAL;	/* a place copies the digests of its row */
 	else
 		st = db_record_place(x->db, x->src_id, x->dest_id, x->run_id, m,
 		    id);
@@ -267,6 +270,47 @@ on_recorded(void *arg, const struct msg *m, const unsigned char sha[32],
 	if (db_begin(x->db) != MS_OK ||
 	    db_record(x->db, x->src_id, x->dest_id, x->run_id, m, m->stamp,
 	    sha, ref, 0) != MS_OK) {
+		complain("export", "%s", x->dberr.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Deferred digests (pipeline.h): may the message be in DEST already? */
+static int
+on_maybe_duplicate(void *arg, const struct msg *m)
+{
+	struct export_ctx *x = arg;
+	int maybe = 1;
+
+	if (db_maybe_saved(x->db, x->dest_id, m->size,
+	    m->head != NULL ? m->head->message_id : NULL, &maybe) != MS_OK) {
+		complain("export", "%s", x->dberr.msg);
+		return -1;
+	}
+	return maybe;
+}
+
+static int
+on_recorded_row(void *arg, const struct msg *m, const struct sink_ref *ref,
+    int64_t *row)
+{
+	static const unsigned char later[32];	/* filled by on_digested() */
+	struct export_ctx *x = arg;
+
+	if (on_recorded(arg, m, later, ref) != 0)
+		return -1;
+	*row = db_last_row(x->db);
+	return 0;
+}
+
+static int
+on_digested(void *arg, int64_t row, const unsigned char sha[32],
+    const unsigned char *stored)
+{
+	struct export_ctx *x = arg;
+
+	if (db_set_digests(x->db, x->dest_id, row, sha, stored) != MS_OK) {
 		complain("export", "%s", x->dberr.msg);
 		return -1;
 	}
@@ -955,9 +999,14 @@ cmd_export(int argc, char **argv, struct opts *o)
 		p.hooks.duplicate = on_duplicate;
 		p.hooks.recorded = on_recorded;
 		p.hooks.committed = on_committed;
+		p.hooks.maybe_duplicate = on_maybe_duplicate;
+		p.hooks.recorded_row = on_recorded_row;
+		p.hooks.digested = on_digested;
 	}
 	t0 = progress_now();
+	x.pipe = &p;
 	st = pipeline_run(&p);
+	x.pipe = NULL;
 	progress_done(&x.prog);
 
 	int wrote = p.stats.messages + p.stats.duplicates > 0;

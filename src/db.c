@@ -28,6 +28,7 @@ enum stmt_id {
 	S_PROBLEM, S_EACH, S_SUMMARY, S_LAST_RUN, S_PROBLEMS, S_RECORD_DUP,
 	S_DEST_LAYOUT, S_HAS_MESSAGES, S_FILE_GET, S_FILE_SET, S_DEST_SHAS,
 	S_KEY_RANGE, S_FIND_KEY, S_FIND_LIKE, S_REKEY, S_RECORD_PLACE,
+	S_SET_DIGESTS, S_DEST_SIZES,
 	S_COUNT
 };
 
@@ -65,6 +66,13 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "stamp = excluded.stamp",
 	[S_DEST_LAYOUT] = "SELECT layout FROM dest WHERE id = ?1",
 	[S_DEST_SHAS] = "SELECT sha256 FROM message WHERE dest_id = ?1",
+	/* ?3 NULL: the stored bytes are the source's, unless the row holds
+	   a stored digest already (not the zeros of "to come"). */
+	[S_SET_DIGESTS] = "UPDATE message SET sha256 = ?2, stored_sha256 = "
+	    "coalesce(?3, CASE WHEN stored_sha256 = zeroblob(32) THEN ?2 "
+	    "ELSE stored_sha256 END) WHERE id = ?1",
+	[S_DEST_SIZES] = "SELECT size, message_id FROM message WHERE "
+	    "dest_id = ?1",
 	[S_FILE_GET] = "SELECT 1 FROM source_file WHERE source_id = ?1 AND "
 	    "dest_id = ?2 AND file = ?3 AND stamp = ?4",
 	[S_FILE_SET] = "INSERT OR REPLACE INTO source_file(source_id, dest_id, "
@@ -207,6 +215,9 @@ struct db {
 	char *text;		/* owned: last string handed out */
 	unsigned char *seen_sha;	/* owned: Bloom filter, SEEN_BITS */
 	int64_t seen_dest;	/* the dest it covers; 0: none loaded */
+	unsigned char *seen_msg;	/* owned: the same by size and
+					   Message-ID, SEEN_BITS */
+	int64_t seen_msg_dest;
 };
 
 /*
@@ -260,6 +271,46 @@ seen_maybe(const struct db *db, const unsigned char *sha)
 			return 0;
 	}
 	return 1;
+}
+
+/*
+ * The second filter answers "certainly not in DEST" before a message's
+ * digest exists (pipeline.h, deferred digests): the same bytes have the
+ * same size and the same Message-ID, so a message whose pair was never
+ * recorded cannot be a duplicate.  Its bits come from a 64-bit hash of the
+ * pair, in the same blocked layout.
+ */
+static void
+msg_key(int64_t size, const char *mid, unsigned char out[12])
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)size;
+
+	for (const char *p = mid != NULL ? mid : ""; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	for (int i = 0; i < 12; i++) {
+		/* splitmix64 steps for well-spread bits */
+		h += 0x9e3779b97f4a7c15ULL;
+		uint64_t z = h;
+
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+		out[i] = (unsigned char)(z ^ (z >> 31));
+	}
+}
+
+static void
+seen_msg_add(struct db *db, int64_t dest_id, int64_t size, const char *mid)
+{
+	unsigned char k[12];
+
+	if (db->seen_msg == NULL || db->seen_msg_dest != dest_id)
+		return;
+	msg_key(size, mid, k);
+	for (int i = 0; i < 4; i++) {
+		uint32_t b = seen_bit(k, i);
+
+		db->seen_msg[b >> 3] |= (unsigned char)(1u << (b & 7));
+	}
 }
 
 static int
@@ -476,6 +527,7 @@ db_close(struct db *db)
 	free(db->path);
 	free(db->text);
 	free(db->seen_sha);
+	free(db->seen_msg);
 	free(db);
 }
 
@@ -740,7 +792,71 @@ db_record(struct db *db, int64_t source_id, int64_t dest_id, int64_t run_id,
 		sqlite3_bind_text(s, 16, stamp, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 17, dup_of);
 	seen_add(db, dest_id, sha256);
+	seen_msg_add(db, dest_id, m->size,
+	    m->head != NULL ? m->head->message_id : NULL);
 	return exec_stmt(db, s, S_RECORD);
+}
+
+int64_t
+db_last_row(struct db *db)
+{
+	return (int64_t)sqlite3_last_insert_rowid(db->h);
+}
+
+int
+db_set_digests(struct db *db, int64_t dest_id, int64_t id,
+    const unsigned char sha256[32], const unsigned char *stored)
+{
+	sqlite3_stmt *s = prep(db, S_SET_DIGESTS);
+
+	if (s == NULL)
+		return MS_FATAL;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_blob(s, 2, sha256, 32, SQLITE_STATIC);
+	if (stored != NULL)
+		sqlite3_bind_blob(s, 3, stored, 32, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 3);
+	seen_add(db, dest_id, sha256);
+	return exec_stmt(db, s, S_SET_DIGESTS);
+}
+
+int
+db_maybe_saved(struct db *db, int64_t dest_id, int64_t size,
+    const char *message_id, int *maybe)
+{
+	unsigned char k[12];
+
+	if (db->seen_msg_dest != dest_id) {
+		sqlite3_stmt *s = prep(db, S_DEST_SIZES);
+		int rc;
+
+		if (s == NULL)
+			return MS_FATAL;
+		if (db->seen_msg == NULL)
+			db->seen_msg = xmalloc(SEEN_BITS / 8);
+		memset(db->seen_msg, 0, SEEN_BITS / 8);
+		db->seen_msg_dest = dest_id;
+		sqlite3_bind_int64(s, 1, dest_id);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+			seen_msg_add(db, dest_id, sqlite3_column_int64(s, 0),
+			    (const char *)sqlite3_column_text(s, 1));
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		if (rc != SQLITE_DONE) {
+			db->seen_msg_dest = 0;
+			return db_fail(db, stmt_sql[S_DEST_SIZES]);
+		}
+	}
+	msg_key(size, message_id, k);
+	*maybe = 1;
+	for (int i = 0; i < 4; i++) {
+		uint32_t b = seen_bit(k, i);
+
+		if (!(db->seen_msg[b >> 3] & (1u << (b & 7))))
+			*maybe = 0;
+	}
+	return MS_OK;
 }
 
 int

@@ -103,6 +103,22 @@ int db_record(struct db *db, int64_t source_id, int64_t dest_id,
     int64_t run_id, const struct msg *m, const char *stamp,
     const unsigned char sha256[32], const struct sink_ref *ref,
     int64_t dup_of);
+/* The row db_record() made last. */
+int64_t db_last_row(struct db *db);
+/*
+ * Digests that came later (pipeline.h): a row recorded with zeros gets
+ * its SHA-256 and the stored bytes' (NULL: the same as the source's,
+ * unless the row holds one already).  Inside the open transaction.
+ */
+int db_set_digests(struct db *db, int64_t dest_id, int64_t id,
+    const unsigned char sha256[32], const unsigned char *stored);
+/*
+ * Whether a message of this size and Message-ID (NULL: none) may be in
+ * dest_id already (*maybe 1), or certainly is not (0): a filter loaded
+ * from the index once, then kept up by db_record().
+ */
+int db_maybe_saved(struct db *db, int64_t dest_id, int64_t size,
+    const char *message_id, int *maybe);
 
 /*
  * Record a message whose bytes are already in DEST as message dup_of: the

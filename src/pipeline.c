@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "digestq.h"
 #include "hash.h"
 #include "pipeline.h"
 #include "progress.h"
@@ -16,16 +17,62 @@
 #include "signals.h"
 #include "xalloc.h"
 
+/*
+ * A message whose digests are still being computed (deferred mode): the
+ * source digest from the pipeline's queue, the stored one from the
+ * sink's.  They are completed in order, so rows get their digests in the
+ * order they were recorded.
+ */
+struct pending {
+	struct dq_result src;
+	struct dq_result stored;
+	int stored_given;	/* the sink hands stored to its thread */
+	int64_t row;		/* the recorded row, or 0: not recorded */
+};
+
+#define PEND_MAX	1024	/* messages whose digests may be pending */
+
 struct run {
 	struct pipeline *p;
 	char *head;		/* owned, PIPE_HEAD_MAX */
 	char *chunk;		/* owned, PIPE_CHUNK */
 	struct hash hash;
 	int hashing;		/* someone needs the SHA-256 */
+	struct digestq *dq;	/* owned: deferred mode's source digests */
+	int dq_open;		/* bytes queued since the last dq_end() */
+	struct pending *pend;	/* owned: PEND_MAX, a ring */
+	size_t phead, ptail;
 	struct rfc_head_store store;
 	uint64_t msgs_since, bytes_since;
 	double ckpt_at;
 };
+
+/*
+ * Complete pending messages in order, up to (not including) position
+ * `upto`: wait for their digests when `wait`, else stop at the first that
+ * is not ready.  Returns 0, or -1 when digested() failed.
+ */
+static int
+complete(struct run *r, size_t upto, int wait)
+{
+	struct pipeline *p = r->p;
+
+	while (r->ptail < upto) {
+		struct pending *q = &r->pend[r->ptail % PEND_MAX];
+
+		if (!wait && (!dq_ready(&q->src) ||
+		    (q->stored_given && !dq_ready(&q->stored))))
+			return 0;
+		dq_wait(&q->src);
+		if (q->stored_given)
+			dq_wait(&q->stored);
+		if (q->row != 0 && p->hooks.digested(p->hooks.arg, q->row,
+		    q->src.sha, q->stored_given ? q->stored.sha : NULL) != 0)
+			return -1;
+		r->ptail++;
+	}
+	return 0;
+}
 
 static void
 report(struct pipeline *p, int status, const struct msg *m,
@@ -79,9 +126,97 @@ read_head(struct run *r, size_t *len, int *done)
 	return MS_OK;
 }
 
+/* A message was written and recorded: count it, report its warning. */
+static void
+count_written(struct run *r, const struct msg *m, uint64_t total)
+{
+	struct pipeline *p = r->p;
+
+	p->stats.messages++;
+	p->stats.bytes += total;
+	r->msgs_since++;
+	r->bytes_since += total;
+	if (m->warning != NULL) {
+		struct err w;
+
+		err_set(&w, MS_OK, 0, "%s", m->warning);
+		p->stats.warnings++;
+		report(p, MS_OK, m, &w);
+	}
+}
+
+/*
+ * The end of a message in deferred mode: its source digest is queued; the
+ * duplicate check waits for it only when the index says the message may
+ * be in DEST already; the row is recorded now and its digests later.
+ */
+static int
+end_deferred(struct run *r, struct msg *m, uint64_t total)
+{
+	struct pipeline *p = r->p;
+	static const unsigned char none[32];
+	struct pending *q;
+	int st, maybe;
+
+	if (r->phead - r->ptail == PEND_MAX &&
+	    complete(r, r->ptail + 1, 1) != 0)
+		goto record_failed;
+	q = &r->pend[r->phead % PEND_MAX];
+	q->stored_given = 0;
+	q->row = 0;
+	dq_end(r->dq, &q->src);
+	r->dq_open = 0;
+	r->phead++;		/* waited for, from now on, even if dropped */
+	maybe = p->hooks.maybe_duplicate(p->hooks.arg, m);
+	if (maybe < 0)
+		goto record_failed;
+	if (maybe && p->hooks.duplicate != NULL) {
+		int d;
+
+		/* Everything before it recorded whole, then its digest. */
+		if (complete(r, r->phead - 1, 1) != 0)
+			goto record_failed;
+		dq_wait(&q->src);
+		d = p->hooks.duplicate(p->hooks.arg, m, q->src.sha);
+		if (d != 0) {
+			sink_abort(p->snk);
+			if (d < 0)
+				goto record_failed;
+			p->stats.duplicates++;
+			r->msgs_since++;
+			return MS_OK;
+		}
+	}
+	p->snk->ref.stored_later = &q->stored;
+	st = sink_end(p->snk, none);
+	p->snk->ref.stored_later = NULL;
+	q->stored_given = p->snk->ref.stored_later_given;
+	if (st != MS_OK) {
+		if (st == MS_SKIP) {
+			report(p, MS_SKIP, m, &p->snk->err);
+			p->stats.skipped++;
+			return MS_SKIP;
+		}
+		sink_abort(p->snk);
+		err_copy(&p->err, &p->snk->err);
+		return MS_FATAL;
+	}
+	if (p->hooks.recorded_row(p->hooks.arg, m, &p->snk->ref, &q->row) != 0)
+		goto record_failed;
+	count_written(r, m, total);
+	/* Fill in what is ready, without waiting. */
+	if (complete(r, r->phead, 0) != 0)
+		goto record_failed;
+	return MS_OK;
+
+record_failed:
+	err_set(&p->err, MS_FATAL, 0, "could not record %s", m->key);
+	return MS_FATAL;
+}
+
 /* Copy one message.  Returns MS_OK, MS_SKIP (counted) or MS_FATAL. */
 static int
-copy_one(struct run *r, struct msg *m)
+copy_body(struct run *r, struct msg *m)
 {
 	struct pipeline *p = r->p;
 	struct msg_head head;
@@ -113,7 +248,11 @@ copy_one(struct run *r, struct msg *m)
 		err_copy(&p->err, &p->snk->err);
 		return MS_FATAL;
 	}
-	if (r->hashing) {
+	if (r->dq != NULL) {
+		dq_update(r->dq, r->head, hlen);
+		r->dq_open = 1;
+	}
+	else if (r->hashing) {
 		hash_begin(&r->hash);
 		hash_update(&r->hash, r->head, hlen);
 	}
@@ -136,7 +275,11 @@ copy_one(struct run *r, struct msg *m)
 		}
 		if (got == 0)
 			break;
-		if (r->hashing)
+		if (r->dq != NULL) {
+			dq_update(r->dq, r->chunk, got);
+			r->dq_open = 1;
+		}
+		else if (r->hashing)
 			hash_update(&r->hash, r->chunk, got);
 		total += got;
 		if ((st = sink_write(p->snk, r->chunk, got)) != MS_OK)
@@ -153,6 +296,8 @@ copy_one(struct run *r, struct msg *m)
 		return MS_SKIP;
 	}
 	m->size = (int64_t)total;
+	if (r->dq != NULL)
+		return end_deferred(r, m, total);
 	if (r->hashing)
 		hash_final(&r->hash, sha);
 	else
@@ -179,17 +324,7 @@ copy_one(struct run *r, struct msg *m)
 		err_set(&p->err, MS_FATAL, 0, "could not record %s", m->key);
 		return MS_FATAL;
 	}
-	p->stats.messages++;
-	p->stats.bytes += total;
-	r->msgs_since++;
-	r->bytes_since += total;
-	if (m->warning != NULL) {
-		struct err w;
-
-		err_set(&w, MS_OK, 0, "%s", m->warning);
-		p->stats.warnings++;
-		report(p, MS_OK, m, &w);
-	}
+	count_written(r, m, total);
 	return MS_OK;
 
 sink_failed:
@@ -203,12 +338,34 @@ sink_failed:
 	return MS_FATAL;
 }
 
+/*
+ * copy_body(), then: a message dropped half-way in deferred mode leaves
+ * bytes in the queue; they are dropped too, so the next digest starts
+ * afresh.
+ */
+static int
+copy_one(struct run *r, struct msg *m)
+{
+	int st = copy_body(r, m);
+
+	if (r->dq != NULL && r->dq_open) {
+		dq_end(r->dq, NULL);
+		r->dq_open = 0;
+	}
+	return st;
+}
+
 static int
 checkpoint(struct run *r)
 {
 	struct pipeline *p = r->p;
 	double t0 = progress_now();
 
+	/* Every row gets its digests before the commit. */
+	if (r->dq != NULL && complete(r, r->phead, 1) != 0) {
+		err_set(&p->err, MS_FATAL, 0, "could not record the digests");
+		return MS_FATAL;
+	}
 	if (sink_checkpoint(p->snk) != MS_OK) {
 		err_copy(&p->err, &p->snk->err);
 		return MS_FATAL;
@@ -241,6 +398,16 @@ checkpoint_due(const struct run *r)
 }
 
 int
+pipeline_settle(struct pipeline *p)
+{
+	struct run *r = p->run;
+
+	if (r == NULL || r->dq == NULL)
+		return MS_OK;
+	return complete(r, r->phead, 1) == 0 ? MS_OK : MS_FATAL;
+}
+
+int
 pipeline_run(struct pipeline *p)
 {
 	struct run r;
@@ -255,10 +422,21 @@ pipeline_run(struct pipeline *p)
 	r.chunk = xmalloc(PIPE_CHUNK);
 	r.hashing = p->hooks.recorded != NULL || p->hooks.duplicate != NULL ||
 	    (p->snk->ops->flags & SINK_NEEDS_SHA);
-	if (r.hashing)
+	/*
+	 * Deferred digests when the index can take them later and the sink
+	 * needs none at end(); else (or without a thread) the digest of each
+	 * message is waited for at its end.
+	 */
+	if (p->hooks.maybe_duplicate != NULL && p->hooks.recorded_row != NULL &&
+	    p->hooks.digested != NULL &&
+	    !(p->snk->ops->flags & SINK_NEEDS_SHA) &&
+	    (r.dq = dq_start()) != NULL)
+		r.pend = xcalloc(PEND_MAX, sizeof(*r.pend));
+	else if (r.hashing)
 		hash_init(&r.hash);
 	rfc_head_store_init(&r.store);
 	r.ckpt_at = progress_now();
+	p->run = &r;
 
 	while (!interrupted) {
 		st = source_next(p->src, &m);
@@ -319,9 +497,25 @@ pipeline_run(struct pipeline *p)
 		p->stats.interrupted = 1;
 		st = MS_EOF;
 	}
+	p->run = NULL;
 	rfc_head_store_release(&r.store);
-	if (r.hashing)
+	if (r.dq != NULL) {
+		/*
+		 * After a failure some digests may still be on their way into
+		 * r.pend: wait for them (nothing more is recorded).
+		 */
+		for (; r.ptail < r.phead; r.ptail++) {
+			struct pending *q = &r.pend[r.ptail % PEND_MAX];
+
+			dq_wait(&q->src);
+			if (q->stored_given)
+				dq_wait(&q->stored);
+		}
+		dq_free(r.dq);
+		free(r.pend);
+	} else if (r.hashing) {
 		hash_release(&r.hash);
+	}
 	free(r.head);
 	free(r.chunk);
 	return st;

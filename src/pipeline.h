@@ -24,6 +24,8 @@
 #define PIPE_CHUNK	(64 * 1024)
 #define PIPE_HEAD_MAX	(256 * 1024)
 
+struct run;
+
 struct pipeline_stats {
 	uint64_t messages;	/* written */
 	uint64_t bytes;		/* raw bytes written */
@@ -68,6 +70,22 @@ struct pipeline_hooks {
 	int (*recorded)(void *arg, const struct msg *m,
 	    const unsigned char sha256[32], const struct sink_ref *ref);
 	int (*committed)(void *arg);
+	/*
+	 * Digests recorded later (all three, or none): with them, and a
+	 * sink that needs no SHA-256 at end() (mbox), the digests of a
+	 * message are computed on threads while the next messages are
+	 * copied.  maybe_duplicate() is asked first: 0 means the message
+	 * certainly is not in DEST yet (no duplicate() then), 1 that it may
+	 * be (the digest is waited for and duplicate() asked), -1 stop.
+	 * recorded_row() records the message with its digests to come and
+	 * gives its row; digested() fills them in (stored NULL: the stored
+	 * bytes are the source's), always before the next committed().
+	 */
+	int (*maybe_duplicate)(void *arg, const struct msg *m);
+	int (*recorded_row)(void *arg, const struct msg *m,
+	    const struct sink_ref *ref, int64_t *row);
+	int (*digested)(void *arg, int64_t row, const unsigned char sha[32],
+	    const unsigned char *stored);
 	void (*problem)(void *arg, int status, const char *what,
 	    const char *text);
 	void (*progress)(void *arg, const struct pipeline_stats *st,
@@ -81,6 +99,7 @@ struct pipeline {
 	struct pipeline_hooks hooks;
 	struct pipeline_stats stats;
 	struct err err;		/* why run() stopped, when not MS_OK */
+	struct run *run;	/* while run() runs: its state */
 };
 
 /*
@@ -90,5 +109,13 @@ struct pipeline {
  * (stats.interrupted set, everything so far committed).
  */
 int pipeline_run(struct pipeline *p);
+
+/*
+ * From a hook or source callback during run(): give every message
+ * recorded so far its digests now (deferred mode; else nothing to do), for
+ * a caller about to copy them (a place of a stored copy).  MS_OK or
+ * MS_FATAL (digested() failed).
+ */
+int pipeline_settle(struct pipeline *p);
 
 #endif

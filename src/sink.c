@@ -80,6 +80,7 @@ sink_begin(struct sink *snk, const struct msg *m)
 	buf_reset(&snk->ref.file);
 	snk->ref.offset = snk->ref.length = 0;
 	snk->ref.has_stored_sha = 0;
+	snk->ref.stored_later_given = 0;
 	int r = latch(snk, snk->ops->begin(snk, m));
 	if (r == MS_OK)
 		snk->state = SINK_IN_MSG;

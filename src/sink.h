@@ -38,6 +38,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "digestq.h"
 #include "err.h"
 #include "msg.h"
 #include "opts.h"
@@ -85,6 +86,14 @@ struct sink_ref {
 	 */
 	int has_stored_sha;
 	unsigned char stored_sha256[32];
+	/*
+	 * Set by the pipeline around end() when it records digests later
+	 * (pipeline.h): a sink that hashes what it stores may then hand that
+	 * digest to a thread, which writes it here; the sink says so with
+	 * stored_later_given.  Otherwise stored_sha256 is filled by end().
+	 */
+	struct dq_result *stored_later;	/* borrowed, or NULL */
+	int stored_later_given;
 };
 
 enum sink_state { SINK_NEW, SINK_OPEN, SINK_IN_MSG, SINK_CLOSED, SINK_DEAD };
