@@ -2416,6 +2416,7 @@ imap_close(struct source *src)
 
 const struct source_ops imap_source = {
 	.name = "imap",
+	.network = 1,
 	.prefix = NULL,
 	.probe = imap_probe,
 	.open = imap_open,

@@ -860,6 +860,7 @@ pop3_close(struct source *src)
 
 const struct source_ops pop3_source = {
 	.name = "pop3",
+	.network = 1,
 	.prefix = NULL,
 	.probe = pop3_probe,
 	.open = pop3_open,

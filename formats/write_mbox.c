@@ -352,7 +352,7 @@ mbox_w_open(struct sink *snk, const char *dest, const struct opts *o)
 	buf_init(&w->rel);
 	mbox_encoder_init(&w->enc);
 	w->hashing = !o->no_index;
-	if (w->hashing && (w->sdq = dq_start()) == NULL)
+	if (w->hashing)
 		hash_init(&w->stored);
 	for (size_t i = 0; i < WR_FILES; i++)
 		w->files[i].fd = -1;
@@ -386,6 +386,13 @@ mbox_w_begin(struct sink *snk, const struct msg *m)
 		w->cur = f;
 	}
 	w->start = f->disk + (int64_t)w->olen;
+	/*
+	 * When the pipeline takes digests later, the stored bytes are hashed
+	 * on a thread of their own; else each end() computes the digest (a
+	 * thread would only add a hand-over per message).
+	 */
+	if (w->hashing && snk->digests_later && w->sdq == NULL)
+		w->sdq = dq_start();
 	if (w->hashing && w->sdq == NULL)
 		hash_begin(&w->stored);
 	buf_reset(&w->tmp);
@@ -718,9 +725,8 @@ mbox_w_close(struct sink *snk)
 		free(w->known[i].rel);
 	free(w->known);
 	mbox_encoder_release(&w->enc);
-	if (w->sdq != NULL)
-		dq_free(w->sdq);
-	else if (w->hashing)
+	dq_free(w->sdq);
+	if (w->hashing)
 		hash_release(&w->stored);
 	free(w->ob);
 	buf_release(&w->tmp);

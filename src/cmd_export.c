@@ -999,9 +999,17 @@ cmd_export(int argc, char **argv, struct opts *o)
 		p.hooks.duplicate = on_duplicate;
 		p.hooks.recorded = on_recorded;
 		p.hooks.committed = on_committed;
-		p.hooks.maybe_duplicate = on_maybe_duplicate;
-		p.hooks.recorded_row = on_recorded_row;
-		p.hooks.digested = on_digested;
+		/*
+		 * Digests on threads pay off when the copy loop is the
+		 * bottleneck (files on disk): reading from a server, the
+		 * network sets the pace and the threads only add work (15 %
+		 * more time against a Dovecot on the same two cores).
+		 */
+		if (!src.ops->network) {
+			p.hooks.maybe_duplicate = on_maybe_duplicate;
+			p.hooks.recorded_row = on_recorded_row;
+			p.hooks.digested = on_digested;
+		}
 	}
 	t0 = progress_now();
 	x.pipe = &p;

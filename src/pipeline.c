@@ -437,6 +437,7 @@ pipeline_run(struct pipeline *p)
 	rfc_head_store_init(&r.store);
 	r.ckpt_at = progress_now();
 	p->run = &r;
+	p->snk->digests_later = r.dq != NULL;
 
 	while (!interrupted) {
 		st = source_next(p->src, &m);
@@ -498,6 +499,7 @@ pipeline_run(struct pipeline *p)
 		st = MS_EOF;
 	}
 	p->run = NULL;
+	p->snk->digests_later = 0;
 	rfc_head_store_release(&r.store);
 	if (r.dq != NULL) {
 		/*

@@ -106,6 +106,8 @@ struct sink {
 	enum sink_state state;
 	struct sink_ref ref;
 	char *dest;		/* owned: DEST as given */
+	int digests_later;	/* set by the pipeline: ref.stored_later
+				   will be given at every end() */
 };
 
 /*

@@ -50,6 +50,7 @@ struct folder_info {
 struct source_ops {
 	const char *name;	/* "mbox", "eml", "maildir", ... */
 	const char *prefix;	/* explicit spec prefix ("mbox:"), or NULL */
+	int network;		/* a server sets the pace (IMAP, POP3) */
 	/*
 	 * How sure the format is that PATH is its kind, 0..100 (a libarchive
 	 * bid).  Must not print; may read the first bytes of files.
