@@ -106,6 +106,29 @@ dq_main(void *arg)
 	return NULL;
 }
 
+/* With mu held: wake the consumer if it sleeps, wait until it took some. */
+static void
+dq_block(struct digestq *q)
+{
+	q->waiting = 1;
+	if (q->sleeping)
+		pthread_cond_signal(&q->more);
+	pthread_cond_wait(&q->room, &q->mu);
+	q->waiting = 0;
+}
+
+/* Free what dq_start() made, once no thread runs. */
+static void
+dq_release(struct digestq *q)
+{
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->more);
+	pthread_cond_destroy(&q->room);
+	EVP_MD_CTX_free(q->ctx);
+	free(q->ring);
+	free(q);
+}
+
 struct digestq *
 dq_start(void)
 {
@@ -120,12 +143,7 @@ dq_start(void)
 	pthread_cond_init(&q->more, NULL);
 	pthread_cond_init(&q->room, NULL);
 	if (pthread_create(&q->thread, NULL, dq_main, q) != 0) {
-		pthread_mutex_destroy(&q->mu);
-		pthread_cond_destroy(&q->more);
-		pthread_cond_destroy(&q->room);
-		EVP_MD_CTX_free(q->ctx);
-		free(q->ring);
-		free(q);
+		dq_release(q);
 		return NULL;
 	}
 	return q;
@@ -140,13 +158,8 @@ dq_update(struct digestq *q, const void *data, size_t len)
 		size_t head, room, off, n;
 
 		pthread_mutex_lock(&q->mu);
-		while (q->head - q->tail == DQ_RING) {
-			q->waiting = 1;
-			if (q->sleeping)
-				pthread_cond_signal(&q->more);
-			pthread_cond_wait(&q->room, &q->mu);
-			q->waiting = 0;
-		}
+		while (q->head - q->tail == DQ_RING)
+			dq_block(q);
 		head = q->head;
 		room = DQ_RING - (head - q->tail);
 		pthread_mutex_unlock(&q->mu);
@@ -174,13 +187,8 @@ dq_end(struct digestq *q, struct dq_result *r)
 		r->q = q;
 	}
 	pthread_mutex_lock(&q->mu);
-	while (q->mhead - q->mtail == DQ_ENDS) {
-		q->waiting = 1;
-		if (q->sleeping)
-			pthread_cond_signal(&q->more);
-		pthread_cond_wait(&q->room, &q->mu);
-		q->waiting = 0;
-	}
+	while (q->mhead - q->mtail == DQ_ENDS)
+		dq_block(q);
 	q->ends[q->mhead % DQ_ENDS] = (struct dq_end){
 		.pos = q->head, .r = r,
 	};
@@ -210,13 +218,8 @@ dq_wait(struct dq_result *r)
 	if (dq_ready(r))
 		return;
 	pthread_mutex_lock(&q->mu);
-	while (!dq_ready(r)) {
-		q->waiting = 1;
-		if (q->sleeping)
-			pthread_cond_signal(&q->more);
-		pthread_cond_wait(&q->room, &q->mu);
-		q->waiting = 0;
-	}
+	while (!dq_ready(r))
+		dq_block(q);
 	pthread_mutex_unlock(&q->mu);
 }
 
@@ -230,10 +233,5 @@ dq_free(struct digestq *q)
 	pthread_cond_signal(&q->more);
 	pthread_mutex_unlock(&q->mu);
 	pthread_join(q->thread, NULL);
-	pthread_mutex_destroy(&q->mu);
-	pthread_cond_destroy(&q->more);
-	pthread_cond_destroy(&q->room);
-	EVP_MD_CTX_free(q->ctx);
-	free(q->ring);
-	free(q);
+	dq_release(q);
 }

@@ -126,6 +126,20 @@ read_head(struct run *r, size_t *len, int *done)
 	return MS_OK;
 }
 
+/* The sink failed on message m with status st: count or stop. */
+static int
+sink_failure(struct pipeline *p, const struct msg *m, int st)
+{
+	if (st == MS_SKIP) {
+		report(p, MS_SKIP, m, &p->snk->err);
+		p->stats.skipped++;
+		return MS_SKIP;
+	}
+	sink_abort(p->snk);
+	err_copy(&p->err, &p->snk->err);
+	return MS_FATAL;
+}
+
 /* A message was written and recorded: count it, report its warning. */
 static void
 count_written(struct run *r, const struct msg *m, uint64_t total)
@@ -191,16 +205,8 @@ end_deferred(struct run *r, struct msg *m, uint64_t total)
 	st = sink_end(p->snk, none);
 	p->snk->ref.stored_later = NULL;
 	q->stored_given = p->snk->ref.stored_later_given;
-	if (st != MS_OK) {
-		if (st == MS_SKIP) {
-			report(p, MS_SKIP, m, &p->snk->err);
-			p->stats.skipped++;
-			return MS_SKIP;
-		}
-		sink_abort(p->snk);
-		err_copy(&p->err, &p->snk->err);
-		return MS_FATAL;
-	}
+	if (st != MS_OK)
+		return sink_failure(p, m, st);
 	if (p->hooks.recorded_row(p->hooks.arg, m, &p->snk->ref, &q->row) != 0)
 		goto record_failed;
 	count_written(r, m, total);
@@ -328,14 +334,7 @@ copy_body(struct run *r, struct msg *m)
 	return MS_OK;
 
 sink_failed:
-	if (st == MS_SKIP) {
-		report(p, MS_SKIP, m, &p->snk->err);
-		p->stats.skipped++;
-		return MS_SKIP;
-	}
-	sink_abort(p->snk);
-	err_copy(&p->err, &p->snk->err);
-	return MS_FATAL;
+	return sink_failure(p, m, st);
 }
 
 /*
