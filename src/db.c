@@ -206,6 +206,12 @@ static const char schema_v3[] =
 /* migrations[n] upgrades schema n to n+1; [0] creates version 1. */
 static const char *const migrations[] = { schema_v1, schema_v2, schema_v3 };
 
+/* A Bloom filter of what one dest holds (see seen_bit()). */
+struct seen {
+	unsigned char *bits;	/* owned: SEEN_BITS bits, or NULL */
+	int64_t dest;		/* the dest it covers; 0: none loaded */
+};
+
 struct db {
 	sqlite3 *h;
 	sqlite3_stmt *stmt[S_COUNT];
@@ -213,11 +219,8 @@ struct db {
 	int in_tx;
 	char *path;
 	char *text;		/* owned: last string handed out */
-	unsigned char *seen_sha;	/* owned: Bloom filter, SEEN_BITS */
-	int64_t seen_dest;	/* the dest it covers; 0: none loaded */
-	unsigned char *seen_msg;	/* owned: the same by size and
-					   Message-ID, SEEN_BITS */
-	int64_t seen_msg_dest;
+	struct seen seen_sha;	/* the digests recorded */
+	struct seen seen_msg;	/* their (size, Message-ID) pairs */
 };
 
 /*
@@ -238,39 +241,49 @@ struct db {
  * 4 MiB table cost 0.3 s of a 50,000-message run in a virtual machine).
  * A million messages (32 bits each) still give under one false hit in 1,000.
  */
+#define SEEN_KEY	12	/* key bytes used: a line, then four bits */
+
 static uint32_t
-seen_bit(const unsigned char *sha, int i)
+seen_bit(const unsigned char *k, int i)
 {
-	uint32_t line = ((uint32_t)sha[0] << 24 | (uint32_t)sha[1] << 16 |
-	    (uint32_t)sha[2] << 8 | sha[3]) & (SEEN_BITS / SEEN_LINE - 1);
-	const unsigned char *p = sha + 4 + 2 * i;
+	uint32_t line = ((uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 |
+	    (uint32_t)k[2] << 8 | k[3]) & (SEEN_BITS / SEEN_LINE - 1);
+	const unsigned char *p = k + 4 + 2 * i;
 
 	return line * SEEN_LINE + (((uint32_t)p[0] << 8 | p[1]) &
 	    (SEEN_LINE - 1));
 }
 
+/* Add key k (SEEN_KEY bytes or more) when f covers dest_id. */
 static void
-seen_add(struct db *db, int64_t dest_id, const unsigned char *sha)
+seen_set(struct seen *f, int64_t dest_id, const unsigned char *k)
 {
-	if (db->seen_sha == NULL || db->seen_dest != dest_id)
+	if (f->bits == NULL || f->dest != dest_id)
 		return;
 	for (int i = 0; i < 4; i++) {
-		uint32_t b = seen_bit(sha, i);
+		uint32_t b = seen_bit(k, i);
 
-		db->seen_sha[b >> 3] |= (unsigned char)(1u << (b & 7));
+		f->bits[b >> 3] |= (unsigned char)(1u << (b & 7));
 	}
 }
 
+/* 0: k was certainly never added; 1: it may have been. */
 static int
-seen_maybe(const struct db *db, const unsigned char *sha)
+seen_test(const struct seen *f, const unsigned char *k)
 {
 	for (int i = 0; i < 4; i++) {
-		uint32_t b = seen_bit(sha, i);
+		uint32_t b = seen_bit(k, i);
 
-		if (!(db->seen_sha[b >> 3] & (1u << (b & 7))))
+		if (!(f->bits[b >> 3] & (1u << (b & 7))))
 			return 0;
 	}
 	return 1;
+}
+
+static void
+seen_add(struct db *db, int64_t dest_id, const unsigned char *sha)
+{
+	seen_set(&db->seen_sha, dest_id, sha);
 }
 
 /*
@@ -281,13 +294,13 @@ seen_maybe(const struct db *db, const unsigned char *sha)
  * pair, in the same blocked layout.
  */
 static void
-msg_key(int64_t size, const char *mid, unsigned char out[12])
+msg_key(int64_t size, const char *mid, unsigned char out[SEEN_KEY])
 {
 	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)size;
 
 	for (const char *p = mid != NULL ? mid : ""; *p != '\0'; p++)
 		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-	for (int i = 0; i < 12; i++) {
+	for (int i = 0; i < SEEN_KEY; i++) {
 		/* splitmix64 steps for well-spread bits */
 		h += 0x9e3779b97f4a7c15ULL;
 		uint64_t z = h;
@@ -301,16 +314,12 @@ msg_key(int64_t size, const char *mid, unsigned char out[12])
 static void
 seen_msg_add(struct db *db, int64_t dest_id, int64_t size, const char *mid)
 {
-	unsigned char k[12];
+	unsigned char k[SEEN_KEY];
 
-	if (db->seen_msg == NULL || db->seen_msg_dest != dest_id)
+	if (db->seen_msg.bits == NULL || db->seen_msg.dest != dest_id)
 		return;
 	msg_key(size, mid, k);
-	for (int i = 0; i < 4; i++) {
-		uint32_t b = seen_bit(k, i);
-
-		db->seen_msg[b >> 3] |= (unsigned char)(1u << (b & 7));
-	}
+	seen_set(&db->seen_msg, dest_id, k);
 }
 
 static int
@@ -526,8 +535,8 @@ db_close(struct db *db)
 		sqlite3_close(db->h);
 	free(db->path);
 	free(db->text);
-	free(db->seen_sha);
-	free(db->seen_msg);
+	free(db->seen_sha.bits);
+	free(db->seen_msg.bits);
 	free(db);
 }
 
@@ -700,28 +709,54 @@ db_seen(struct db *db, int64_t source_id, int64_t dest_id, const char *key,
 	return MS_OK;
 }
 
-/* Fill the filter with every digest recorded for dest_id. */
+/* The filter keys of one row of S_DEST_SHAS / S_DEST_SIZES; 0: none. */
 static int
-load_seen(struct db *db, int64_t dest_id)
+sha_row_key(sqlite3_stmt *s, unsigned char k[SEEN_KEY])
 {
-	sqlite3_stmt *s = prep(db, S_DEST_SHAS);
+	if (sqlite3_column_bytes(s, 0) != 32)
+		return 0;
+	memcpy(k, sqlite3_column_blob(s, 0), SEEN_KEY);
+	return 1;
+}
+
+static int
+msg_row_key(sqlite3_stmt *s, unsigned char k[SEEN_KEY])
+{
+	msg_key(sqlite3_column_int64(s, 0),
+	    (const char *)sqlite3_column_text(s, 1), k);
+	return 1;
+}
+
+/*
+ * Make f cover dest_id, filled from statement `which` (bound to dest_id),
+ * one key per row from row_key(); done once per dest, then kept up by the
+ * inserts.
+ */
+static int
+seen_load(struct db *db, struct seen *f, int64_t dest_id,
+    enum stmt_id which, int (*row_key)(sqlite3_stmt *, unsigned char *))
+{
+	unsigned char k[SEEN_KEY];
+	sqlite3_stmt *s;
 	int rc;
 
-	if (s == NULL)
+	if (f->dest == dest_id)
+		return MS_OK;
+	if ((s = prep(db, which)) == NULL)
 		return MS_FATAL;
-	if (db->seen_sha == NULL)
-		db->seen_sha = xmalloc(SEEN_BITS / 8);
-	memset(db->seen_sha, 0, SEEN_BITS / 8);
-	db->seen_dest = dest_id;
+	if (f->bits == NULL)
+		f->bits = xmalloc(SEEN_BITS / 8);
+	memset(f->bits, 0, SEEN_BITS / 8);
+	f->dest = dest_id;
 	sqlite3_bind_int64(s, 1, dest_id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		if (sqlite3_column_bytes(s, 0) == 32)
-			seen_add(db, dest_id, sqlite3_column_blob(s, 0));
+		if (row_key(s, k))
+			seen_set(f, dest_id, k);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	if (rc != SQLITE_DONE) {
-		db->seen_dest = 0;
-		return db_fail(db, stmt_sql[S_DEST_SHAS]);
+		f->dest = 0;
+		return db_fail(db, stmt_sql[which]);
 	}
 	return MS_OK;
 }
@@ -734,9 +769,10 @@ db_find_sha(struct db *db, int64_t dest_id, const char *folder,
 	sqlite3_stmt *s;
 
 	*id = 0;
-	if (db->seen_dest != dest_id && load_seen(db, dest_id) != MS_OK)
+	if (seen_load(db, &db->seen_sha, dest_id, S_DEST_SHAS,
+	    sha_row_key) != MS_OK)
 		return MS_FATAL;
-	if (!seen_maybe(db, sha256))
+	if (!seen_test(&db->seen_sha, sha256))
 		return MS_OK;
 	if ((s = prep(db, which)) == NULL)
 		return MS_FATAL;
@@ -825,37 +861,13 @@ int
 db_maybe_saved(struct db *db, int64_t dest_id, int64_t size,
     const char *message_id, int *maybe)
 {
-	unsigned char k[12];
+	unsigned char k[SEEN_KEY];
 
-	if (db->seen_msg_dest != dest_id) {
-		sqlite3_stmt *s = prep(db, S_DEST_SIZES);
-		int rc;
-
-		if (s == NULL)
-			return MS_FATAL;
-		if (db->seen_msg == NULL)
-			db->seen_msg = xmalloc(SEEN_BITS / 8);
-		memset(db->seen_msg, 0, SEEN_BITS / 8);
-		db->seen_msg_dest = dest_id;
-		sqlite3_bind_int64(s, 1, dest_id);
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-			seen_msg_add(db, dest_id, sqlite3_column_int64(s, 0),
-			    (const char *)sqlite3_column_text(s, 1));
-		sqlite3_reset(s);
-		sqlite3_clear_bindings(s);
-		if (rc != SQLITE_DONE) {
-			db->seen_msg_dest = 0;
-			return db_fail(db, stmt_sql[S_DEST_SIZES]);
-		}
-	}
+	if (seen_load(db, &db->seen_msg, dest_id, S_DEST_SIZES,
+	    msg_row_key) != MS_OK)
+		return MS_FATAL;
 	msg_key(size, message_id, k);
-	*maybe = 1;
-	for (int i = 0; i < 4; i++) {
-		uint32_t b = seen_bit(k, i);
-
-		if (!(db->seen_msg[b >> 3] & (1u << (b & 7))))
-			*maybe = 0;
-	}
+	*maybe = seen_test(&db->seen_msg, k);
 	return MS_OK;
 }
 
