@@ -96,6 +96,19 @@ test_expect_success 'a server that never greets: said so, in time' '
     grep -q "→ the server accepts connections but says nothing" out
 '
 
+# Ctrl-C while doctor waits for the greeting: it says it stops after the
+# current check (not "message", the export wording) and ends at once.
+test_expect_success 'Ctrl-C during a check: doctor stops, exit 130' '
+    fake silent &&
+    ("$MAILSAVE" doctor --timeout 30 "imap://u@127.0.0.1:$FAKE_PORT" \
+        >out 2>err & echo $! >pid; wait $(cat pid); echo $? >rcfile) &
+    sleep 1 && t0=$(date +%s) && kill -INT $(cat pid) && wait
+    t1=$(date +%s) && stop_fake &&
+    test "$(cat rcfile)" = 130 && [ $((t1 - t0)) -lt 10 ] &&
+    grep -q "stopping after the current check" err &&
+    ! grep -q "current message" err
+'
+
 # A port whose listen queue is full: Linux drops the SYNs, as a firewall
 # does, so the connection times out.
 full_backlog() {
