@@ -91,7 +91,8 @@ struct wr {
 	/* The message being written. */
 	int64_t start;		/* offset of its From_ line */
 	struct mbox_encoder enc;
-	struct hash stored;	/* of the bytes stored for it, or: */
+	struct hash stored;	/* of the bytes stored for it (ctx NULL
+				   until the first begin() needs it), or: */
 	struct digestq *sdq;	/* owned: the same on a thread (digestq.h) */
 	struct dq_result sres;	/* its digest when the pipeline waits */
 	int hashing;		/* someone will check them (not --no-index) */
@@ -352,8 +353,6 @@ mbox_w_open(struct sink *snk, const char *dest, const struct opts *o)
 	buf_init(&w->rel);
 	mbox_encoder_init(&w->enc);
 	w->hashing = !o->no_index;
-	if (w->hashing)
-		hash_init(&w->stored);
 	for (size_t i = 0; i < WR_FILES; i++)
 		w->files[i].fd = -1;
 	w->ob = xmalloc(WR_BUFSZ);
@@ -387,12 +386,14 @@ mbox_w_begin(struct sink *snk, const struct msg *m)
 	}
 	w->start = f->disk + (int64_t)w->olen;
 	/*
-	 * When the pipeline takes digests later, the stored bytes are hashed
-	 * on a thread of their own; else each end() computes the digest (a
-	 * thread would only add a hand-over per message).
+	 * Chosen at the first message: when the pipeline takes digests
+	 * later, the stored bytes are hashed on a thread of their own; else
+	 * (or without a thread) each end() computes the digest (a thread
+	 * would only add a hand-over per message).
 	 */
-	if (w->hashing && snk->digests_later && w->sdq == NULL)
-		w->sdq = dq_start();
+	if (w->hashing && w->sdq == NULL && w->stored.ctx == NULL &&
+	    (!snk->digests_later || (w->sdq = dq_start()) == NULL))
+		hash_init(&w->stored);
 	if (w->hashing && w->sdq == NULL)
 		hash_begin(&w->stored);
 	buf_reset(&w->tmp);
@@ -726,7 +727,7 @@ mbox_w_close(struct sink *snk)
 	free(w->known);
 	mbox_encoder_release(&w->enc);
 	dq_free(w->sdq);
-	if (w->hashing)
+	if (w->stored.ctx != NULL)
 		hash_release(&w->stored);
 	free(w->ob);
 	buf_release(&w->tmp);
